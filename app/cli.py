@@ -1,0 +1,227 @@
+"""`clinic-clerk`: the window by default, and headless commands over the same services.
+
+Exit status: 0 success; 1 a refused or failed action, with a one-line reason on stderr;
+2 bad usage. No traceback reaches the terminal: unexpected errors go to the log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from app import APP_NAME, __version__
+from app.errors import Cancelled, UserError
+from app.logging_setup import setup_logging
+
+log = logging.getLogger(__name__)
+
+ENV_DB = "CLINIC_CLERK_DB"
+ENV_USER = "CLINIC_CLERK_USER"
+ENV_PASSWORD = "CLINIC_CLERK_PASSWORD"  # noqa: S105 - the variable name
+
+
+def default_db() -> Path:
+    env = os.environ.get(ENV_DB)
+    if env:
+        return Path(env)
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "clinic.ccdb"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="clinic-clerk", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"ClinicClerk {__version__}")
+    p.add_argument("--db", type=Path, default=None, help="clinic database file")
+    p.add_argument("--user", default=None, help="user name for headless commands")
+    p.add_argument("--self-test", action="store_true", help="check this installation, exit")
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("run", help="open the window (the default)")
+    d = sub.add_parser("demo", help="create a synthetic demo clinic")
+    d.add_argument("--patients", type=int, default=2000)
+    d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--if-missing", action="store_true",
+                   help="do nothing when the database file already exists")
+    s = sub.add_parser("screenshot", help="sign in and save a PNG of every tab")
+    s.add_argument("outdir", type=Path)
+    b = sub.add_parser("backup", help="write an encrypted, checked copy of the database")
+    b.add_argument("out", type=Path)
+    r = sub.add_parser("restore", help="replace the database with a checked backup")
+    r.add_argument("incoming", type=Path)
+    a = sub.add_parser("audit", help="the audit trail")
+    asub = a.add_subparsers(dest="audit_command", required=True)
+    asub.add_parser("verify", help="check the hash chain of every event")
+    e = asub.add_parser("export", help="write the audit log to CSV")
+    e.add_argument("out", type=Path)
+    e.add_argument("--json", action="store_true", help="print the count as JSON")
+    return p
+
+
+# --- helpers shared by commands -----------------------------------------------------------------
+def clinic_passphrase(db_path: Path) -> str:
+    """From CLINIC_CLERK_PASSPHRASE, the keyring, or a prompt on a terminal."""
+    from app.services import secrets
+
+    found = secrets.from_environment() or secrets.remembered(db_path)
+    if found:
+        return found
+    if not sys.stdin.isatty():
+        raise UserError("Set CLINIC_CLERK_PASSPHRASE (no terminal to ask for the passphrase).")
+    return getpass.getpass("Clinic passphrase: ")
+
+
+def user_password(username: str) -> str:
+    pw = os.environ.get(ENV_PASSWORD)
+    if pw:
+        return pw
+    if not sys.stdin.isatty():
+        raise UserError("Set CLINIC_CLERK_PASSWORD (no terminal to ask for the password).")
+    return getpass.getpass(f"Password for {username}: ")
+
+
+def signed_in_services(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Open the clinic and sign in as --user / CLINIC_CLERK_USER."""
+    from app.services import Services
+    from app.services.clinic import open_clinic
+
+    username = args.user or os.environ.get(ENV_USER)
+    if not username:
+        raise UserError("Name the user with --user NAME or CLINIC_CLERK_USER.")
+    passphrase = clinic_passphrase(args.db)
+    services = Services(open_clinic(args.db, passphrase), passphrase)
+    try:
+        services.users.sign_in(username, user_password(username))
+    except BaseException:
+        services.db.close()
+        raise
+    return services
+
+
+# --- commands ------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.services.demo import DEMO_PASSPHRASE, DEMO_PASSWORD, DEMO_STAFF, create_demo
+
+    if args.db.exists():
+        if args.if_missing:
+            print(f"Demo clinic already at {args.db}")
+            return 0
+        raise UserError(f"{args.db} already exists; choose another file or delete it first.")
+    if not 0 <= args.patients <= 2_000_000:
+        raise UserError("--patients is from 0 to 2,000,000.")
+    result = create_demo(args.db, patients=args.patients, seed=args.seed)
+    custom_pass = bool(os.environ.get("CLINIC_CLERK_PASSPHRASE"))
+    custom_pw = bool(os.environ.get(ENV_PASSWORD))
+    print(f"Demo clinic created at {result.path} with {result.patients} synthetic patients.")
+    print("  passphrase: " + ("(from CLINIC_CLERK_PASSPHRASE)" if custom_pass
+                              else DEMO_PASSPHRASE))
+    print(f"  admin user: {result.admin_username} / "
+          + ("(from CLINIC_CLERK_PASSWORD)" if custom_pw else DEMO_PASSWORD))
+    for username, _name, role in DEMO_STAFF:
+        print(f"  {role} user: {username} / {DEMO_PASSWORD}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    services = signed_in_services(args)
+    try:
+        result = services.backup.backup(args.out)
+    finally:
+        services.db.close()
+    print(f"Backup written and verified: {result.path} ({result.size:,} bytes)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    services = signed_in_services(args)
+    kept = services.backup.restore(args.incoming)
+    print(f"Restored from {args.incoming}. The replaced database was kept at {kept}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    services = signed_in_services(args)
+    try:
+        if args.audit_command == "verify":
+            res = services.audit.verify()
+            if res.ok:
+                print(f"Audit trail intact: {res.count} events.")
+                return 0
+            print(f"Audit trail broken at event {res.first_bad_seq}: {res.reason} "
+                  f"({res.count} events before it are intact).", file=sys.stderr)
+            return 1
+        from app.services.audit import AuditFilter
+
+        n = services.audit.export_csv(AuditFilter(), args.out)
+        print(json.dumps({"rows": n}) if args.json else f"{n} events written to {args.out}")
+        return 0
+    finally:
+        services.db.close()
+
+
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    services = signed_in_services(args)
+    try:
+        from app.ui.screenshot import save_screenshots
+
+        for path in save_screenshots(services, args.outdir):
+            print(path)
+    finally:
+        services.db.close()
+    return 0
+
+
+def no_display() -> bool:
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if no_display():
+        raise UserError("No display found, so the window cannot open. Headless, use: "
+                        f"clinic-clerk --db {args.db} screenshot OUTDIR")
+    from app.ui.app import run_window
+
+    return run_window(args.db)
+
+
+COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    None: cmd_run, "run": cmd_run, "demo": cmd_demo, "backup": cmd_backup,
+    "restore": cmd_restore, "audit": cmd_audit, "screenshot": cmd_screenshot,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logfile = setup_logging()
+    args.db = args.db or default_db()
+    try:
+        if args.self_test:
+            from app.selftest import run_self_test
+
+            code = run_self_test()
+            print("self-test passed")
+            return code
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"clinic-clerk: {exc}".replace("\n", " "), file=sys.stderr)
+        return 1
+    except (Cancelled, KeyboardInterrupt):
+        print("clinic-clerk: cancelled", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last net: log it, no traceback on screen
+        log.exception("unexpected error in command %s (%s)", args.command, type(exc).__name__)
+        print(f"clinic-clerk: unexpected error ({type(exc).__name__}); details in {logfile}",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""SQLAlchemy models. No Qt and no I/O here (DESIGN.md §1)."""
+
+from app.models.audit import AuditEvent, AuditHead
+from app.models.base import Base
+from app.models.patient import Patient
+from app.models.payer import Payer
+from app.models.practice import Facility, Practice, Provider
+from app.models.settings import Setting
+from app.models.user import User
+
+__all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "Facility",
+    "Patient",
+    "Payer",
+    "Practice",
+    "Provider",
+    "Setting",
+    "User",
+]

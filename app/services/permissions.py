@@ -1,0 +1,63 @@
+"""Who may do what: the one table of roles and permissions (ONC 170.315(d)(1)).
+
+Services enforce it (`UserContext.require`); the UI only hides what a role cannot do, and the
+Admin tab shows this table as it is.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    FRONT_DESK = "front_desk"
+    CODER = "coder"
+    BILLER = "biller"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "Administrator",
+    Role.FRONT_DESK: "Front desk",
+    Role.CODER: "Coder",
+    Role.BILLER: "Biller",
+}
+
+
+class Permission(StrEnum):
+    VIEW_DIRECTORY = "view_directory"
+    MANAGE_PRACTICE = "manage_practice"
+    MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+    EXPORT_AUDIT = "export_audit"
+    MANAGE_SETTINGS = "manage_settings"
+    BACKUP = "backup"
+    RESTORE = "restore"
+
+
+PERMISSION_LABELS: dict[Permission, str] = {
+    Permission.VIEW_DIRECTORY: "See the practice, providers, facilities and payers",
+    Permission.MANAGE_PRACTICE: "Edit the practice, providers, facilities and payers",
+    Permission.MANAGE_USERS: "Create, disable, unlock users and reset passwords",
+    Permission.VIEW_AUDIT: "Read the audit log and verify its chain",
+    Permission.EXPORT_AUDIT: "Export the audit log to CSV",
+    Permission.MANAGE_SETTINGS: "Change clinic settings",
+    Permission.BACKUP: "Make a backup of the database",
+    Permission.RESTORE: "Restore the database from a backup",
+}
+
+_EVERYONE = frozenset({Permission.VIEW_DIRECTORY})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.FRONT_DESK: _EVERYONE,
+    Role.CODER: _EVERYONE,
+    Role.BILLER: _EVERYONE | {Permission.BACKUP},
+}
+
+
+def role_allows(role: str, permission: Permission) -> bool:
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False

@@ -1,0 +1,36 @@
+"""Alembic environment. The app runs migrations from code (app/services/migrations.py) and
+hands over an open connection inside its own transaction; developers may also run
+`alembic revision --autogenerate` with CLINIC_CLERK_DB and CLINIC_CLERK_PASSPHRASE set."""
+
+import os
+
+from alembic import context
+
+from app.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+        transaction_per_migration=False,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    from app.services.database import Database
+
+    db = Database.open(os.environ["CLINIC_CLERK_DB"], os.environ.get("CLINIC_CLERK_PASSPHRASE"))
+    with db.engine.begin() as conn:
+        _run(conn)
+    db.close()
