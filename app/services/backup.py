@@ -127,6 +127,15 @@ class BackupService:
         tmp = self._db.path.with_name(self._db.path.name + ".restoring")
         shutil.copy2(incoming, tmp)
         tmp.replace(self._db.path)
+        # The restored file gets its own record of the restore; the user may not exist in
+        # an older copy, so the event carries the name only.
+        restored = Database.open(self._db.path, self._passphrase, encrypted=self._db.encrypted)
+        try:
+            with restored.session() as s:
+                append_event(s, None, "restore.completed", username=user.username,
+                             details={"file": incoming.name, "replaced_kept_as": kept.name})
+        finally:
+            restored.close()
         return kept
 
 
