@@ -45,6 +45,8 @@ def _install_connection_rules(engine: Engine, *, encrypted: bool) -> None:
         dbapi_conn.execute("PRAGMA foreign_keys = ON")
         dbapi_conn.execute("PRAGMA journal_mode = WAL")
         dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+        # Sorts and temporary tables stay in memory: no unencrypted temp files on disk.
+        dbapi_conn.execute("PRAGMA temp_store = MEMORY")
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
