@@ -1,0 +1,143 @@
+"""Admin › Settings: idle lock, remembering the passphrase, and a backup on request."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.backup import BackupResult, BackupService
+from app.services.context import UserContext
+from app.services.permissions import Permission
+from app.services.settings import ClinicSettings, SettingsService
+from app.ui.background import run_in_background
+from app.ui.errors import show_error
+from app.ui.widgets.form import heading, note
+
+
+class SettingsPage(QWidget):
+    slug = "settings"
+    title = "Settings"
+    idleMinutesChanged = Signal(int)
+
+    def __init__(self, *, ctx: UserContext, settings: SettingsService, backup: BackupService,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx, self._settings, self._backup = ctx, settings, backup
+        self._current = ClinicSettings()
+        self.idle_spin = QSpinBox()
+        self.idle_spin.setRange(1, 60)
+        self.idle_spin.setSuffix(" minutes")
+        self.idle_spin.setFixedWidth(120)
+        self.remember_check = QCheckBox(
+            "Workstations may remember the clinic passphrase in the system keyring")
+        self.save_button = QPushButton("Save settings")
+        self.saved_label = QLabel()
+        self.backup_button = QPushButton("Back up now…")
+        self.backup_label = QLabel()
+        self.backup_label.setWordWrap(True)
+        self.save_button.clicked.connect(self.save)
+        self.backup_button.clicked.connect(self.back_up)
+        self._build()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Settings"))
+        layout.addWidget(self._settings_box())
+        layout.addWidget(self._backup_box())
+        layout.addStretch(1)
+
+    def _settings_box(self) -> QGroupBox:
+        self.settings_box = QGroupBox("Security")
+        form = QFormLayout()
+        form.addRow(note("The locked window asks for the same user's password and carries on "
+                         "where they were; a different user may sign in instead."))
+        idle = QHBoxLayout()
+        idle.addWidget(self.idle_spin)
+        idle.addWidget(QLabel("of no keyboard or mouse use"))
+        idle.addStretch(1)
+        form.addRow("Lock the window after:", idle)
+        form.addRow("Passphrase:", self.remember_check)
+        row = QHBoxLayout()
+        row.addWidget(self.save_button)
+        row.addWidget(self.saved_label)
+        row.addStretch(1)
+        form.addRow("", row)
+        self.settings_box.setLayout(form)
+        self.settings_box.setMaximumWidth(860)
+        return self.settings_box
+
+    def _backup_box(self) -> QGroupBox:
+        self.backup_box = QGroupBox("Backup")
+        column = QVBoxLayout(self.backup_box)
+        column.addWidget(note(
+            "ClinicClerk backs up the database on the first start of each day (7 daily and "
+            "4 weekly copies are kept). Make an extra copy here, for example onto a USB drive "
+            "kept off site. The copy stays encrypted with the clinic passphrase."))
+        row = QHBoxLayout()
+        row.addWidget(self.backup_button)
+        row.addWidget(self.backup_label, 1)
+        column.addLayout(row)
+        self.backup_box.setMaximumWidth(860)
+        return self.backup_box
+
+    def reload(self) -> None:
+        self._current = self._settings.get()
+        self.idle_spin.setValue(self._current.idle_lock_minutes)
+        self.remember_check.setChecked(self._current.allow_remember_passphrase)
+        self.saved_label.clear()
+        can_manage = self._ctx.can(Permission.MANAGE_SETTINGS)
+        self.settings_box.setEnabled(can_manage)
+        self.backup_box.setEnabled(self._ctx.can(Permission.BACKUP))
+
+    def save(self) -> None:
+        minutes, remember = self.idle_spin.value(), self.remember_check.isChecked()
+        try:
+            if minutes != self._current.idle_lock_minutes:
+                self._settings.set_idle_lock_minutes(minutes)
+                self.idleMinutesChanged.emit(minutes)
+            if remember != self._current.allow_remember_passphrase:
+                self._settings.set_allow_remember_passphrase(remember)
+        except Exception as exc:  # noqa: BLE001 - the one presenter decides how to show it
+            show_error(self, exc)
+            return
+        self.reload()
+        self.saved_label.setText(f"Saved at {datetime.now():%H:%M}.")
+
+    def back_up(self) -> None:
+        suggested = str(Path.home() / f"clinic-backup-{datetime.now():%Y-%m-%d-%H%M}.ccdb")
+        name, _ = QFileDialog.getSaveFileName(self, "Back up the clinic database", suggested,
+                                              "ClinicClerk database (*.ccdb)")
+        if not name:
+            return
+        path = Path(name)
+        self.backup_button.setEnabled(False)
+        self.backup_label.setText("Backing up…")
+        run_in_background(lambda: self._backup.backup(path), self._backed_up, self._failed,
+                          parent=self, progress="Backing up the clinic database…")
+
+    def _backed_up(self, result: BackupResult) -> None:
+        self.backup_button.setEnabled(True)
+        size = f"{result.size / 1_048_576:.1f} MB"
+        self.backup_label.setText(f"Last backup: {result.path} ({size}).")
+        QMessageBox.information(self, "Backup made",
+                                f"The encrypted backup was written to {result.path} ({size}).")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.backup_button.setEnabled(True)
+        self.backup_label.setText("")
+        show_error(self, exc)

@@ -1,0 +1,280 @@
+"""Reusable form pieces: a field spec, a form built from specs that shows each problem in plain
+words under its field, and a dialog that submits such a form to a service.
+
+What the clerk typed is never thrown away when a save is refused: the problems are shown and
+the editors keep their text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import ConflictError, ValidationError
+from app.formats.identifiers import digits
+from app.ui.errors import show_error
+
+Kind = Literal["text", "combo", "int", "bool"]
+PROBLEM_STYLE = "color: #b00020;"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a form: which attribute it edits, how it is labelled and edited."""
+
+    attr: str
+    label: str
+    kind: Kind = "text"
+    choices: Mapping[str, str] = field(default_factory=dict)  # code -> description
+    blank: bool = False  # combo: offer an empty choice first
+    show_code: bool = True  # combo: "CI – Commercial insurance" rather than the words alone
+    hint: str = ""
+    width: int = 320
+    minimum: int = 0
+    maximum: int = 9999
+    default: Any = None
+    display: Callable[[str], str] | None = None  # how a stored value is shown for editing
+
+
+def format_phone(value: str) -> str:
+    d = digits(value or "")
+    return f"({d[:3]}) {d[3:6]}-{d[6:]}" if len(d) == 10 else value or ""
+
+
+def format_zip(value: str) -> str:
+    v = value or ""
+    return f"{v[:5]}-{v[5:]}" if len(v) == 9 and v.isdigit() else v
+
+
+def format_ein(value: str) -> str:
+    v = value or ""
+    return f"{v[:2]}-{v[2:]}" if len(v) == 9 and v.isdigit() else v
+
+
+def yes_no(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+def plain_problem(label: str, message: str) -> str:
+    """'is required.' under the NPI field reads 'NPI is required.'."""
+    return f"{label} {message}" if message[:1].islower() else message
+
+
+def choice_text(code: str, description: str) -> str:
+    return f"{code} – {description}" if description and description != code else code
+
+
+def _make_editor(spec: FieldSpec) -> QWidget:
+    if spec.kind == "combo":
+        combo = QComboBox()
+        if spec.blank:
+            combo.addItem("", "")
+        for code, text in spec.choices.items():
+            combo.addItem(choice_text(code, text) if spec.show_code else text, code)
+        combo.setMaxVisibleItems(20)
+        return combo
+    if spec.kind == "int":
+        spin = QSpinBox()
+        spin.setRange(spec.minimum, spec.maximum)
+        return spin
+    if spec.kind == "bool":
+        return QCheckBox()
+    edit = QLineEdit()
+    edit.setPlaceholderText(spec.hint)
+    return edit
+
+
+def _set_editor(w: QWidget, spec: FieldSpec, value: Any) -> None:
+    if isinstance(w, QComboBox):
+        i = w.findData(value or "")
+        if i < 0 and value:
+            w.addItem(str(value), value)
+            i = w.count() - 1
+        w.setCurrentIndex(max(i, 0))
+    elif isinstance(w, QSpinBox):
+        w.setValue(int(value or spec.minimum))
+    elif isinstance(w, QCheckBox):
+        w.setChecked(bool(value))
+    elif isinstance(w, QLineEdit):
+        text = "" if value is None else str(value)
+        w.setText(spec.display(text) if spec.display else text)
+
+
+def _read_editor(w: QWidget) -> Any:
+    if isinstance(w, QComboBox):
+        return w.currentData() or ""
+    if isinstance(w, QSpinBox):
+        return w.value()
+    if isinstance(w, QCheckBox):
+        return w.isChecked()
+    assert isinstance(w, QLineEdit)
+    return w.text()
+
+
+class FormWidget(QWidget):
+    """Editors for a list of `FieldSpec`s, each with its own problem line."""
+
+    def __init__(self, specs: tuple[FieldSpec, ...], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.specs = {s.attr: s for s in specs}
+        self.editors: dict[str, QWidget] = {}
+        self._problems: dict[str, QLabel] = {}
+        self.summary = _problem_label()
+        layout = QFormLayout()
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for spec in specs:
+            layout.addRow(f"{spec.label}:", self._row(spec))
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.summary)
+        outer.addLayout(layout)
+
+    def _row(self, spec: FieldSpec) -> QWidget:
+        editor = _make_editor(spec)
+        if spec.kind != "bool":
+            editor.setFixedWidth(spec.width)
+        problem = _problem_label()
+        problem.setMinimumWidth(max(spec.width, 300))
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(editor, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(problem)
+        self.editors[spec.attr], self._problems[spec.attr] = editor, problem
+        return box
+
+    def values(self) -> dict[str, Any]:
+        return {attr: _read_editor(w) for attr, w in self.editors.items()}
+
+    def set_values(self, source: object | Mapping[str, Any] | None) -> None:
+        """Fill the editors from a dataclass or mapping; None gives each field's default."""
+        self.clear_problems()
+        for attr, w in self.editors.items():
+            spec = self.specs[attr]
+            if source is None:
+                value = spec.default
+            elif isinstance(source, Mapping):
+                value = source.get(attr, spec.default)
+            else:
+                value = getattr(source, attr, spec.default)
+            _set_editor(w, spec, value)
+
+    def show_problems(self, problems: Mapping[str, str]) -> None:
+        self.clear_problems()
+        others = []
+        for attr, message in problems.items():
+            label = self._problems.get(attr)
+            spec = self.specs.get(attr)
+            if label is None or spec is None:
+                others.append(plain_problem(attr.replace("_", " ").capitalize(), message))
+                continue
+            label.setText(plain_problem(spec.label, message))
+            label.show()
+        lead = "Not saved: fix the fields marked in red."
+        self.summary.setText("\n".join([lead, *others]))
+        self.summary.show()
+
+    def clear_problems(self) -> None:
+        for label in (*self._problems.values(), self.summary):
+            label.clear()
+            label.hide()
+
+    def problem(self, attr: str) -> str:
+        """The problem shown under a field ('' when none)."""
+        label = self._problems[attr]
+        return label.text() if not label.isHidden() else ""
+
+    def set_editable(self, editable: bool) -> None:
+        """Read-only text stays black and copyable; other editors are disabled."""
+        for w in self.editors.values():
+            if isinstance(w, QLineEdit):
+                w.setReadOnly(not editable)
+            else:
+                w.setEnabled(editable)
+
+
+def heading(text: str) -> QLabel:
+    """A page's title line: the application font, larger and bold."""
+    label = QLabel(text)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 1.25)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def note(text: str) -> QLabel:
+    """A wrapped explanatory line under a heading."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
+
+
+def _problem_label() -> QLabel:
+    label = QLabel()
+    label.setStyleSheet(PROBLEM_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class FormDialog(QDialog):
+    """A form in a dialog whose Save calls `submit(values)`.
+
+    Field problems stay in the dialog beside the fields; a conflict is shown and the dialog
+    closes so the page can reload; any other error is shown and the dialog stays open.
+    Open it with `open()` (window-modal, never blocks a test)."""
+
+    saved = Signal(object)
+
+    def __init__(self, title: str, specs: tuple[FieldSpec, ...],
+                 submit: Callable[[dict[str, Any]], object], parent: QWidget | None = None,
+                 intro: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self._submit = submit
+        self.form = FormWidget(specs)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        if intro:
+            note = QLabel(intro)
+            note.setWordWrap(True)
+            layout.addWidget(note)
+        layout.addWidget(self.form)
+        layout.addWidget(self.buttons)
+
+    def submit(self) -> None:
+        self.form.clear_problems()
+        try:
+            result = self._submit(self.form.values())
+        except ValidationError as exc:
+            self.form.show_problems(exc.problems)
+            return
+        except ConflictError as exc:
+            show_error(self, exc)
+            self.reject()
+            return
+        except Exception as exc:  # noqa: BLE001 - every other kind goes to the one presenter
+            show_error(self, exc)
+            return
+        self.saved.emit(result)
+        self.accept()
