@@ -139,7 +139,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     services = signed_in_services(args)
-    kept = services.backup.restore(args.incoming)
+    try:
+        kept = services.backup.restore(args.incoming)
+    finally:
+        services.db.close()
     print(f"Restored from {args.incoming}. The replaced database was kept at {kept}")
     return 0
 

@@ -107,7 +107,9 @@ class BackupService:
         file was kept. The caller must reopen the database afterwards."""
         user = self._ctx.require(Permission.RESTORE)
         try:
-            verify_file(incoming, self._passphrase, encrypted=self._db.encrypted)
+            if verify_file(incoming, self._passphrase, encrypted=self._db.encrypted) is None:
+                # Opens with our passphrase but has no schema revision: not a clinic backup.
+                raise NotADatabase(f"{incoming.name} is not a ClinicClerk database.")
         except WrongPassphrase:
             raise UserError(
                 f"{incoming.name} does not open with this clinic's passphrase; nothing was "

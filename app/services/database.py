@@ -108,6 +108,9 @@ class Database:
             raise NotADatabase(f"{path} is a folder, not a database file.")
         if not create and not path.exists():
             raise NotADatabase(f"There is no clinic database at {path}.")
+        if not create and path.stat().st_size == 0:
+            # SQLCipher would open an empty file as a new database and write a header into it.
+            raise NotADatabase(f"{path.name} is empty or too short to be a ClinicClerk database.")
         if create and path.exists():
             raise NotADatabase(f"{path.name} already exists; choose another file name.")
         if create:

@@ -1,0 +1,30 @@
+"""Helpers shared by the unit tests: raw SQL on an encrypted file, file snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app.services.database import make_engine
+from tests.conftest import PASSPHRASE
+
+
+def raw_sql(path: Path, *statements: str, passphrase: str = PASSPHRASE) -> list[list[Any]]:
+    """Run statements in one transaction on the encrypted file, bypassing the services;
+    returns each statement's rows (empty for statements without rows)."""
+    engine = make_engine(path, passphrase)
+    results: list[list[Any]] = []
+    try:
+        with engine.connect() as conn:
+            for sql in statements:
+                res = conn.exec_driver_sql(sql)
+                results.append([tuple(r) for r in res] if res.returns_rows else [])
+            conn.commit()
+    finally:
+        engine.dispose()
+    return results
+
+
+def snapshot(path: Path) -> tuple[bytes, int]:
+    """The file's bytes and modification time, to prove it was left alone."""
+    return path.read_bytes(), path.stat().st_mtime_ns
