@@ -24,7 +24,7 @@ run: demo
 		$(BIN)/clinic-clerk --db $(DEMO_DB)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff check app tests bench migrations build_installer.spec
 
 typecheck: $(STAMP)
 	$(BIN)/mypy app/models app/services app/formats
