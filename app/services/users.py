@@ -145,19 +145,20 @@ class UserService:
         append_event(s, _current(user), "sign_in")
         return _current(user)
 
-    def _failed(self, s: Session, user: User, now: datetime) -> str:
+    def _failed(self, s: Session, user: User, now: datetime, action: str = "sign_in.failed",
+                message: str = BAD_SIGN_IN) -> str:
         user.failed_attempts += 1
         details: dict[str, object] = {"failures": user.failed_attempts}
         if user.failed_attempts >= MAX_FAILURES:
             user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
             user.failed_attempts = 0
             details["locked_minutes"] = LOCK_MINUTES
-        append_event(s, None, "sign_in.failed", entity="user", entity_id=user.id,
+        append_event(s, None, action, entity="user", entity_id=user.id,
                      username=user.username, details=details)
         if user.locked_until and user.locked_until > now:
-            return (f"Too many failed sign-ins: this account is locked for {LOCK_MINUTES} "
+            return (f"Too many failed attempts: this account is locked for {LOCK_MINUTES} "
                     "minutes. An administrator can unlock it sooner.")
-        return BAD_SIGN_IN
+        return message
 
     def sign_out(self, reason: str = "") -> None:
         user = self._ctx.user
@@ -166,6 +167,30 @@ class UserService:
         with self._db.session() as s:
             append_event(s, user, "sign_out", details={"reason": reason} if reason else None)
         self._ctx.set_user(None)
+
+    def resume_session(self, password: str) -> None:
+        """Unlock the idle-locked window for the same user. A wrong password counts toward
+        the lockout like a failed sign-in; both outcomes are audited."""
+        me = self._ctx.require_signed_in()
+        with self._db.session() as s:
+            user = s.get(User, me.id)
+            message = self._check_unlock(s, user, password)
+        if message:
+            raise UserError(message)
+
+    def _check_unlock(self, s: Session, user: User | None, password: str) -> str | None:
+        now = utcnow()
+        if user is None or not user.active:
+            return "This account is no longer active. Sign in as someone else."
+        if user.locked_until and user.locked_until > now:
+            return (f"This account is locked after {MAX_FAILURES} failed attempts. Sign in as "
+                    "someone else, or ask an administrator to unlock it.")
+        if not _verify(user.password_hash, password):
+            return self._failed(s, user, now, "session.unlock_failed",
+                                "The password is not right. Try again.")
+        user.failed_attempts = 0
+        append_event(s, _current(user), "session.unlocked")
+        return None
 
     def record_lock(self) -> None:
         """The idle lock closed the screen (audited; the user stays the owner of the window)."""

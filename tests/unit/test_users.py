@@ -265,3 +265,23 @@ def test_audit_filter_finds_failed_sign_ins(admin: Services) -> None:
         admin.users.sign_in(ADMIN, WRONG_PASSWORD)
     rows = admin.audit.page(AuditFilter(action="sign_in.failed"), 0, 10)
     assert [r.username for r in rows] == [ADMIN]
+
+
+def test_unlocking_the_idle_lock_checks_the_same_users_password(admin: Services) -> None:
+    with pytest.raises(UserError, match="password is not right"):
+        admin.users.resume_session(WRONG_PASSWORD)
+    assert admin.ctx.user is not None and admin.ctx.user.username == ADMIN
+    admin.users.resume_session(ADMIN_PASSWORD)
+    assert [e.username for e in _events(admin, "session.unlock_failed")] == [ADMIN]
+    assert [e.username for e in _events(admin, "session.unlocked")] == [ADMIN]
+
+
+def test_wrong_unlock_passwords_count_toward_the_lockout(admin: Services) -> None:
+    for _ in range(users.MAX_FAILURES - 1):
+        with pytest.raises(UserError, match="password is not right"):
+            admin.users.resume_session(WRONG_PASSWORD)
+    with pytest.raises(UserError, match="locked for 15 minutes"):
+        admin.users.resume_session(WRONG_PASSWORD)
+    with pytest.raises(UserError, match="locked"):
+        admin.users.resume_session(ADMIN_PASSWORD)
+    assert _events(admin, "session.unlocked") == []
