@@ -32,7 +32,7 @@ def keyring_usable() -> bool:
     """True when a real keyring backend is available (not the null or fail backends)."""
     try:
         backend = keyring.get_keyring()
-        priority = float(getattr(backend, "priority", 0))
+        priority = getattr(backend, "priority", 0)
     except Exception:  # noqa: BLE001 - any backend failure means "not usable"
         return False
     name = type(backend).__module__

@@ -7,12 +7,13 @@ Cancelling anywhere exits cleanly with 0.
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import QMessageLogContext, Qt, QThreadPool, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog, QMainWindow
 
@@ -29,6 +30,8 @@ from app.ui.dialogs.setup_dialog import SetupDialog
 from app.ui.dialogs.sign_in_dialog import SignInDialog
 from app.ui.errors import install_excepthook, show_error
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class OpenedClinic:
@@ -42,9 +45,17 @@ def application() -> QApplication:
     app = QApplication.instance()
     if isinstance(app, QApplication):
         return app
+    qInstallMessageHandler(_qt_message)
     app = QApplication(sys.argv)
     app.setApplicationName(APP_NAME)
     return app
+
+
+def _qt_message(mode: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    """Qt's own warnings go to the log file, not the clerk's terminal."""
+    level = logging.WARNING if mode in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg) else (
+        logging.DEBUG)
+    log.log(level, "Qt: %s", message)
 
 
 def run_window(db_path: Path) -> int:

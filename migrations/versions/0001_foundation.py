@@ -1,7 +1,7 @@
 """foundation: practice, users, audit, patients, settings
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28
 
 The audit trail is append-only twice over: triggers refuse UPDATE and DELETE on audit_event,
@@ -9,9 +9,8 @@ and every event is hash-chained (app/services/audit.py) so an edit that drops th
 still shows in `clinic-clerk audit verify`.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.formats.identifiers import CLAIM_FILING_INDICATORS, PLACE_OF_SERVICE
 from app.services.directory import DirectoryService, FacilityData, PayerData, ProviderData
-from app.ui.tabs.admin.practice_page import STATES
+from app.ui.tabs.admin.practice_page import address_fields
 from app.ui.tabs.admin.records_page import Column, RecordSpec
 from app.ui.widgets.form import FieldSpec, choice_text, format_phone, format_zip, yes_no
 
@@ -47,11 +47,7 @@ FACILITIES = RecordSpec(
         FieldSpec("name", "Name", width=300),
         FieldSpec("pos", "Place of service", "combo", PLACE_OF_SERVICE, blank=True, width=340),
         FieldSpec("npi", "NPI (if it has one)", hint="10 digits", width=160),
-        FieldSpec("address1", "Address", width=340),
-        FieldSpec("address2", "Address line 2", width=340),
-        FieldSpec("city", "City", width=240),
-        FieldSpec("state", "State", "combo", STATES, blank=True, width=90),
-        FieldSpec("zip", "ZIP", hint="12345 or 12345-6789", width=160, display=format_zip),
+        *address_fields(),
         ACTIVE,
     ),
     columns=(
@@ -81,11 +77,7 @@ PAYERS = RecordSpec(
                   maximum=3650, default=365, width=100),
         FieldSpec("phone", "Phone", hint="(800) 555-0100", width=160, display=format_phone),
         FieldSpec("portal", "Portal address", hint="https://…", width=340),
-        FieldSpec("address1", "Claims address", width=340),
-        FieldSpec("address2", "Address line 2", width=340),
-        FieldSpec("city", "City", width=240),
-        FieldSpec("state", "State", "combo", STATES, blank=True, width=90),
-        FieldSpec("zip", "ZIP", hint="12345 or 12345-6789", width=160, display=format_zip),
+        *address_fields("Claims address"),
         ACTIVE,
     ),
     columns=(

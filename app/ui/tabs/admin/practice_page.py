@@ -16,16 +16,27 @@ from app.ui.widgets.form import FieldSpec, FormWidget, format_ein, format_phone,
 
 STATES = dict.fromkeys(sorted(US_STATES), "")
 
+
+
+def address_fields(line1: str = "Address", zip_label: str = "ZIP",
+                   zip_hint: str = "12345 or 12345-6789", width: int = 340
+                   ) -> tuple[FieldSpec, ...]:
+    """The address block every directory form shares (address1/2, city, state, zip)."""
+    return (
+        FieldSpec("address1", line1, width=width),
+        FieldSpec("address2", "Address line 2", width=width),
+        FieldSpec("city", "City", width=240),
+        FieldSpec("state", "State", "combo", STATES, blank=True, width=90),
+        FieldSpec("zip", zip_label, hint=zip_hint, width=160, display=format_zip),
+    )
+
+
 PRACTICE_FIELDS = (
     FieldSpec("name", "Practice name", width=380),
     FieldSpec("npi", "NPI", hint="10 digits", width=160),
     FieldSpec("ein", "EIN (tax ID)", hint="12-3456789", width=160, display=format_ein),
     FieldSpec("taxonomy", "Taxonomy code", hint="207Q00000X", width=160),
-    FieldSpec("address1", "Address", width=380),
-    FieldSpec("address2", "Address line 2", width=380),
-    FieldSpec("city", "City", width=240),
-    FieldSpec("state", "State", "combo", STATES, blank=True, width=90),
-    FieldSpec("zip", "ZIP+4", hint="12345-6789", width=160, display=format_zip),
+    *address_fields(zip_label="ZIP+4", zip_hint="12345-6789", width=380),
     FieldSpec("phone", "Phone", hint="(212) 555-0100", width=160, display=format_phone),
 )
 
