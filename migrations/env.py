@@ -20,6 +20,9 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         compare_type=True,
         transaction_per_migration=False,
     )
+    # A batch migration rebuilds a table (copy, drop, rename); checking foreign keys at
+    # COMMIT instead of per statement lets that happen while child rows point at it.
+    connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     with context.begin_transaction():
         context.run_migrations()
 

@@ -2,6 +2,16 @@
 
 from app.models.audit import AuditEvent, AuditHead
 from app.models.base import Base
+from app.models.history import (
+    Allergy,
+    Document,
+    DocumentBlob,
+    Encounter,
+    Medication,
+    Observation,
+    Problem,
+)
+from app.models.imports import ImportLog
 from app.models.patient import Patient
 from app.models.payer import Payer
 from app.models.practice import Facility, Practice, Provider
@@ -9,10 +19,18 @@ from app.models.settings import Setting
 from app.models.user import User
 
 __all__ = [
+    "Allergy",
+    "Document",
+    "DocumentBlob",
+    "Encounter",
+    "Medication",
+    "Observation",
+    "Problem",
     "AuditEvent",
     "AuditHead",
     "Base",
     "Facility",
+    "ImportLog",
     "Patient",
     "Payer",
     "Practice",

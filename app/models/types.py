@@ -57,3 +57,30 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class ScaledDecimal(TypeDecorator[Decimal]):
+    """An exact decimal (a lab value, a weight) stored as an integer of 1/10,000ths, so SQL
+    can compare it with a threshold and Python never sees a float."""
+
+    impl = Integer
+    cache_ok = True
+    SCALE = Decimal(10_000)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, float) or not isinstance(value, (Decimal, int)):
+            raise TypeError("values must be Decimal or int, never a float")
+        scaled = Decimal(value) * self.SCALE
+        if scaled != scaled.to_integral_value():
+            raise ValueError("more than 4 decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        text = format(Decimal(int(value)) / self.SCALE, "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return Decimal(text)

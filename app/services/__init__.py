@@ -7,6 +7,9 @@ from app.services.backup import BackupService
 from app.services.context import UserContext
 from app.services.database import Database
 from app.services.directory import DirectoryService
+from app.services.documents import DocumentService
+from app.services.history import HistoryService
+from app.services.patients import PatientService
 from app.services.settings import SettingsService
 from app.services.users import UserService
 
@@ -23,6 +26,9 @@ class Services:
         self.directory = DirectoryService(db, self.ctx)
         self.settings = SettingsService(db, self.ctx)
         self.backup = BackupService(db, self.ctx, passphrase)
+        self.patients = PatientService(db, self.ctx)
+        self.history = HistoryService(db, self.ctx)
+        self.documents = DocumentService(db, self.ctx)
 
 
 __all__ = ["Services"]

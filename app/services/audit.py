@@ -45,11 +45,11 @@ def append_event(
     s: Session, actor: CurrentUser | None, action: str, *, entity: str = "",
     entity_id: object = "", patient_id: int | None = None,
     details: Mapping[str, Any] | None = None, username: str | None = None,
-) -> None:
+) -> int:
     """Add one event inside the caller's transaction (so it lands with the change it records).
 
     The head row is updated first: that takes SQLite's write lock before the previous hash is
-    read, so two writers cannot chain onto the same event.
+    read, so two writers cannot chain onto the same event. Returns the event's `seq`.
     """
     row = s.execute(
         update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
@@ -70,6 +70,7 @@ def append_event(
     ev["hash"] = event_hash(row.last_hash, ev)
     s.add(AuditEvent(**ev))
     s.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=ev["hash"]))
+    return int(row.seq)
 
 
 @dataclass(frozen=True)
@@ -202,3 +203,8 @@ def verify_chain(db: Database) -> VerifyResult:
         if head is None or head.seq != n or head.last_hash != prev:
             return VerifyResult(False, n, n + 1, "events after this one were deleted")
     return VerifyResult(True, n)
+
+
+def event_by_seq(s: Session, seq: int) -> AuditRow | None:
+    e = s.scalars(select(AuditEvent).where(AuditEvent.seq == seq)).first()
+    return _row(e) if e else None

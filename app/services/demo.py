@@ -17,6 +17,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.formats.identifiers import npi_check_digit
+from app.formats.names import fold
 from app.models import Facility, Patient, Payer, Provider
 from app.services.audit import append_event
 from app.services.clinic import NewClinic, create_clinic
@@ -74,6 +75,8 @@ def _patient(rng: random.Random, n: int, today: date, start: datetime) -> dict[s
     span = int((datetime.combine(today, time.max, UTC) - start).total_seconds())
     return {
         "mrn": f"M{n:07d}",
+        "last_key": fold(last),
+        "first_key": fold(first),
         "last_name": last,
         "first_name": first,
         "middle_name": rng.choice(("", "", "A", "J", "M", "L")),

@@ -25,6 +25,12 @@ ROLE_LABELS: dict[Role, str] = {
 
 
 class Permission(StrEnum):
+    VIEW_PATIENTS = "view_patients"
+    EDIT_PATIENTS = "edit_patients"
+    VIEW_FULL_SSN = "view_full_ssn"
+    MERGE_PATIENTS = "merge_patients"
+    IMPORT_PATIENTS = "import_patients"
+    EDIT_HISTORY = "edit_history"
     VIEW_DIRECTORY = "view_directory"
     MANAGE_PRACTICE = "manage_practice"
     MANAGE_USERS = "manage_users"
@@ -36,6 +42,13 @@ class Permission(StrEnum):
 
 
 PERMISSION_LABELS: dict[Permission, str] = {
+    Permission.VIEW_PATIENTS: "Find patients, open charts, print summaries",
+    Permission.EDIT_PATIENTS: "Register patients and edit their details",
+    Permission.VIEW_FULL_SSN: "Show a patient's full SSN (audited)",
+    Permission.MERGE_PATIENTS: "Merge duplicate patient records and undo a merge",
+    Permission.IMPORT_PATIENTS: "Import patients from a CSV file",
+    Permission.EDIT_HISTORY: "Record problems, medications, allergies, encounters, "
+                             "observations and documents",
     Permission.VIEW_DIRECTORY: "See the practice, providers, facilities and payers",
     Permission.MANAGE_PRACTICE: "Edit the practice, providers, facilities and payers",
     Permission.MANAGE_USERS: "Create, disable, unlock users and reset passwords",
@@ -46,13 +59,14 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.RESTORE: "Restore the database from a backup",
 }
 
-_EVERYONE = frozenset({Permission.VIEW_DIRECTORY})
+_EVERYONE = frozenset({Permission.VIEW_DIRECTORY, Permission.VIEW_PATIENTS})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.FRONT_DESK: _EVERYONE,
-    Role.CODER: _EVERYONE,
-    Role.BILLER: _EVERYONE | {Permission.BACKUP},
+    Role.FRONT_DESK: _EVERYONE | {Permission.EDIT_PATIENTS, Permission.IMPORT_PATIENTS,
+                                 Permission.EDIT_HISTORY},
+    Role.CODER: _EVERYONE | {Permission.EDIT_HISTORY},
+    Role.BILLER: _EVERYONE | {Permission.BACKUP, Permission.VIEW_FULL_SSN},
 }
 
 

@@ -108,7 +108,7 @@ NEXT_REVISION = '''
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0002"
+revision = "test_next"
 down_revision = "{down}"
 branch_labels = None
 depends_on = None
@@ -136,10 +136,10 @@ def newer_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[bo
                         ignore=shutil.ignore_patterns("__pycache__"))
         fail = '    raise RuntimeError("the second step failed")' if failing else ""
         down = migrations.head_revision()
-        (copy / "versions" / "0002_test.py").write_text(
+        (copy / "versions" / "test_next.py").write_text(
             textwrap.dedent(NEXT_REVISION).format(down=down, fail=fail))
         monkeypatch.setattr(migrations, "migrations_dir", lambda: copy)
-        assert migrations.head_revision() == "0002"
+        assert migrations.head_revision() == "test_next"
 
     return install
 
@@ -155,7 +155,7 @@ def test_older_database_is_backed_up_then_upgraded(
     newer_build(False)
     db = open_clinic(closed_clinic, PASSPHRASE, today=TODAY)
     try:
-        assert migrations.current_revision(db) == "0002"
+        assert migrations.current_revision(db) == "test_next"
         with db.session() as s:
             assert s.scalars(select(Patient.last_name)).all() == ["CHANGED"]
             s.execute(text("INSERT INTO extra_note (body) VALUES ('x')"))
@@ -173,12 +173,13 @@ def test_older_database_is_backed_up_then_upgraded(
 def test_failed_upgrade_leaves_nothing_half_applied(
         closed_clinic: Path, newer_build: Callable[[bool], None]) -> None:
     tables_before = _tables(closed_clinic)
+    old_revision = migrations.head_revision()
     newer_build(True)
     with pytest.raises(RuntimeError, match="second step failed"):
         open_clinic(closed_clinic, PASSPHRASE, today=TODAY)
     assert _tables(closed_clinic) == tables_before
     assert raw_sql(closed_clinic, "SELECT version_num FROM alembic_version",
-                   "SELECT last_name FROM patient") == [[("0001",)], [("Keepme",)]]
+                   "SELECT last_name FROM patient") == [[(old_revision,)], [("Keepme",)]]
     # The automatic backup was written before the attempt.
     assert len(_backups(closed_clinic)) == 1
 
