@@ -60,7 +60,41 @@ def build_parser() -> argparse.ArgumentParser:
     e = asub.add_parser("export", help="write the audit log to CSV")
     e.add_argument("out", type=Path)
     e.add_argument("--json", action="store_true", help="print the count as JSON")
+    _patients_parser(sub)
     return p
+
+
+def _search_limit(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 10_000:
+        raise argparse.ArgumentTypeError("a number of patients from 1 to 10000")
+    return n
+
+
+def _patients_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    pt = sub.add_parser("patients", help="import and find patients")
+    psub = pt.add_subparsers(dest="patients_command", required=True)
+    i = psub.add_parser(
+        "import-csv", help="import patients from a CSV file (all or nothing)",
+        description="The header names the app's fields: last_name, first_name, middle_name, "
+                    "dob (YYYY-MM-DD), sex (M/F/U), address1, address2, city, state, zip, "
+                    "phone, email, ssn (also preferred_name, mobile_phone, language). A file "
+                    "with any bad row imports nothing and lists every problem.")
+    i.add_argument("file", type=Path)
+    i.add_argument("--only-clean", action="store_true",
+                   help="import the clean rows; write the others to --rejected")
+    i.add_argument("--rejected", type=Path, metavar="OUT",
+                   help="where --only-clean writes the rows with problems (CSV)")
+    i.set_defaults(import_parser=i)
+    f = psub.add_parser("search", help="find patients as the window's search does")
+    f.add_argument("query", help="name (either order), DOB (MM/DD/YYYY or ISO), MRN or phone")
+    f.add_argument("--json", action="store_true",
+                   help="print a JSON list of {mrn, last_name, first_name, dob}")
+    f.add_argument("--limit", type=_search_limit, default=50,
+                   help="most patients to list (default 50)")
 
 
 # --- helpers shared by commands -----------------------------------------------------------------
@@ -167,6 +201,61 @@ def cmd_audit(args: argparse.Namespace) -> int:
         services.db.close()
 
 
+def cmd_patients(args: argparse.Namespace) -> int:
+    if args.patients_command == "import-csv" and args.only_clean != bool(args.rejected):
+        args.import_parser.error("--only-clean and --rejected OUT go together: the rows with "
+                                 "problems are written to OUT")
+    services = signed_in_services(args)
+    try:
+        if args.patients_command == "search":
+            return _patients_search(services, args)
+        return _patients_import(services, args)
+    finally:
+        services.db.close()
+
+
+def _patients_import(services, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    importer = services.patient_import
+    check = importer.check(importer.read(args.file), strict_columns=True)
+    if check.already_imported is not None:
+        raise UserError(check.already_imported.refusal())
+    for problem in check.problems:
+        print(problem, file=sys.stderr)
+    if check.problems and not args.only_clean:
+        print(f"clinic-clerk: nothing was imported: {len(check.bad_lines)} row(s) of "
+              f"{check.total} have problems (listed above). Fix them and import the file "
+              "again.", file=sys.stderr)
+        return 1
+    result = importer.commit(check, only_clean=args.only_clean, rejected_out=args.rejected)
+    from app.services.patient_import import patients_count
+
+    done = f"Imported {patients_count(result.imported)}"
+    if result.rejected:
+        print(f"{done}; {result.rejected} row(s) with problems were written to "
+              f"{args.rejected}.")
+    else:
+        print(f"{done}.")
+    return 0
+
+
+def _patients_search(services, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    rows = services.patients.search(args.query, limit=args.limit)
+    if args.json:
+        print(json.dumps([{"mrn": r.mrn, "last_name": r.last_name, "first_name": r.first_name,
+                           "dob": r.dob.isoformat()} for r in rows], ensure_ascii=False))
+        return 0
+    if not rows:
+        print("No patients match.")
+        return 0
+    names = [f"{r.last_name}, {r.first_name}" + (f" {r.middle_name}" if r.middle_name else "")
+             for r in rows]
+    width = max(4, *(len(n) for n in names))
+    print(f"{'MRN':<10}  {'Name':<{width}}  DOB")
+    for r, name in zip(rows, names, strict=True):
+        print(f"{r.mrn:<10}  {name:<{width}}  {r.dob:%m/%d/%Y}")
+    return 0
+
+
 def cmd_screenshot(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     services = signed_in_services(args)
@@ -198,6 +287,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     None: cmd_run, "run": cmd_run, "demo": cmd_demo, "backup": cmd_backup,
     "restore": cmd_restore, "audit": cmd_audit, "screenshot": cmd_screenshot,
+    "patients": cmd_patients,
 }
 
 

@@ -17,10 +17,16 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _COMPACT_DATE = re.compile(r"^(\d{2})(\d{2})(\d{4})$")
 
 
+# Latin letters with no combining-mark decomposition (NFKD would drop them): map by hand.
+_UNDECOMPOSED = str.maketrans({
+    "ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o",
+    "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th",
+    "ħ": "h", "Ħ": "h", "ı": "i", "ĸ": "k", "ŋ": "n", "Ŋ": "n", "ŧ": "t", "Ŧ": "t",
+})
+
+
 def fold(text: str) -> str:
-    # "ß" and ligatures have no combining-mark decomposition; map the common ones by hand.
-    text = text.replace("ß", "ss").replace("æ", "ae").replace("Æ", "AE").replace("ø", "o")
-    text = text.replace("Ø", "O").replace("ł", "l").replace("Ł", "L")
+    text = text.translate(_UNDECOMPOSED)
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return _KEEP.sub("", plain.lower())
 

@@ -9,8 +9,10 @@ from app.services.database import Database
 from app.services.directory import DirectoryService
 from app.services.documents import DocumentService
 from app.services.history import HistoryService
+from app.services.patient_import import PatientImportService
 from app.services.patients import PatientService
 from app.services.settings import SettingsService
+from app.services.summary import SummaryService
 from app.services.users import UserService
 
 
@@ -29,6 +31,8 @@ class Services:
         self.patients = PatientService(db, self.ctx)
         self.history = HistoryService(db, self.ctx)
         self.documents = DocumentService(db, self.ctx)
+        self.summary = SummaryService(db, self.ctx)
+        self.patient_import = PatientImportService(db, self.ctx)
 
 
 __all__ = ["Services"]

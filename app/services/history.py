@@ -236,6 +236,9 @@ def check_observation(d: ObservationData, today: date) -> dict[str, str]:
             p["value"] = msg
     if isinstance(d.value, float):
         p["value"] = "must be an exact decimal."
+    elif isinstance(d.value, Decimal) and (scaled := d.value * 10_000) != scaled.to_integral():
+        # ScaledDecimal keeps 1/10,000ths; more would fail the INSERT with a crash.
+        p["value"] = "has more than 4 decimal places; check the value."
     return p
 
 
@@ -303,6 +306,7 @@ class HistoryService:
                       encounter_id: int | None = None) -> list[ObservationData]:
         """Blood pressure, weight and height in one step; BMI is derived when both weight
         and height are given. All are checked before any is saved."""
+        self._ctx.require(Permission.EDIT_HISTORY)
         rows = vitals_observations(patient_id, observed_on, systolic=systolic,
                                    diastolic=diastolic, weight_lb=weight_lb,
                                    height_in=height_in, encounter_id=encounter_id)
