@@ -49,13 +49,26 @@ def _admin_tab(sv: Services, parent: QWidget) -> QWidget:
                     settings=sv.settings, backup=sv.backup, parent=parent)
 
 
+def _history_tab(sv: Services, parent: QWidget) -> QWidget:
+    from app.ui.tabs.history_tab import HistoryTab
+
+    return HistoryTab(ctx=sv.ctx, patients=sv.patients, history=sv.history,
+                      documents=sv.documents, summary=sv.summary,
+                      patient_import=sv.patient_import, parent=parent)
+
+
+def _can_see_patients(ctx: UserContext) -> bool:
+    return ctx.can(Permission.VIEW_PATIENTS)
+
+
 def _can_admin(ctx: UserContext) -> bool:
     # Every role may read the directory and the role table; the tab hides the rest.
     return ctx.can(Permission.VIEW_DIRECTORY)
 
 
-# Later issues add history, benefits, coding, claims, payments, plans and quality here.
+# Later issues add benefits, coding, claims, payments, plans and quality here.
 TABS: tuple[TabSpec, ...] = (
+    TabSpec("history", "Patients", _history_tab, _can_see_patients),
     TabSpec("admin", "Admin", _admin_tab, _can_admin),
 )
 

@@ -6,9 +6,8 @@ import csv
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from app.services import Services
 from app.services.audit import AuditFilter, append_event
@@ -16,18 +15,6 @@ from app.services.permissions import PERMISSION_LABELS, ROLE_PERMISSIONS, Permis
 from app.ui.table_models.audit_table_model import PAGE_SIZE, AuditTableModel
 from app.ui.tabs.admin_tab import AdminTab
 from tests.conftest import ADMIN, PRACTICE, add_user
-
-
-@pytest.fixture
-def messages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Every message box the tab opens, as (kind, text); none of them blocks."""
-    seen: list[tuple[str, str]] = []
-    for kind in ("information", "warning", "critical"):
-        def fake(parent, title, text, *a, _kind=kind, **k):
-            seen.append((_kind, text))
-            return QMessageBox.StandardButton.Ok
-        monkeypatch.setattr(QMessageBox, kind, staticmethod(fake))
-    return seen
 
 
 def make_tab(qtbot, sv: Services) -> AdminTab:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from app.services.audit import AuditFilter, AuditRow, AuditService
+from app.ui.table_models.lazy import LazyTableModel
 
 PAGE_SIZE = 200
 COLUMNS = ("When", "User", "Action", "Record", "Patient ID", "Details")
@@ -56,63 +57,33 @@ def cell_text(row: AuditRow, column: int) -> str:
     return (row.username, row.action, record_text(row))[column - 1]
 
 
-class AuditTableModel(QAbstractTableModel):
+class AuditTableModel(LazyTableModel[AuditRow]):
     """Pages of `AuditService.page()` for one `AuditFilter`; never loads the whole log."""
 
+    columns = COLUMNS
+
     def __init__(self, audit: AuditService, page_size: int = PAGE_SIZE) -> None:
-        super().__init__()
+        super().__init__(page_size)
         self._audit = audit
-        self.page_size = page_size
         self.filter = AuditFilter()
-        self.total = 0
-        self._rows: list[AuditRow] = []
         self._offset = 0
-        self._at_end = True
 
     def set_filter(self, f: AuditFilter) -> None:
         self.filter = f
         self.refresh()
 
-    def refresh(self) -> None:
-        """Re-count and drop the cache; the first page loads at once."""
-        self.beginResetModel()
-        self.total = self._audit.count(self.filter)
-        self._rows, self._offset, self._at_end = [], 0, self.total == 0
-        self.endResetModel()
-        if self.canFetchMore():
-            self.fetchMore()
+    def _count(self) -> int:
+        return self._audit.count(self.filter)
 
-    def clear(self) -> None:
-        """Forget everything (e.g. when the signed-in user may no longer read the log)."""
-        self.beginResetModel()
-        self.total, self._rows, self._offset, self._at_end = 0, [], 0, True
-        self.endResetModel()
+    def _forget(self) -> None:
+        self._offset = 0
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._at_end
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._at_end:
-            return
+    def _next_page(self) -> tuple[list[AuditRow], bool]:
         page = self._audit.page(self.filter, self._offset, self.page_size)
         self._offset += len(page)
         last = self._rows[-1].seq if self._rows else None
         fresh = [r for r in page if last is None or r.seq < last]
-        self._at_end = len(page) < self.page_size
-        if fresh:
-            start = len(self._rows)
-            self.beginInsertRows(QModelIndex(), start, start + len(fresh) - 1)
-            self._rows.extend(fresh)
-            self.endInsertRows()
-
-    def row(self, index: int) -> AuditRow:
-        return self._rows[index]
+        return fresh, len(page) < self.page_size
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -122,10 +93,4 @@ class AuditTableModel(QAbstractTableModel):
             return cell_text(row, index.column())
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 4:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
         return None

@@ -2,13 +2,15 @@
 words under its field, and a dialog that submits such a form to a service.
 
 What the clerk typed is never thrown away when a save is refused: the problems are shown and
-the editors keep their text.
+the editors keep their text. Kinds: text, combo, int, bool, date (typed as MM/DD/YYYY or ISO,
+read as a `datetime.date`) and multiline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -27,9 +30,10 @@ from PySide6.QtWidgets import (
 
 from app.errors import ConflictError, ValidationError
 from app.formats.identifiers import digits
+from app.formats.names import parse_typed_date
 from app.ui.errors import show_error
 
-Kind = Literal["text", "combo", "int", "bool"]
+Kind = Literal["text", "combo", "int", "bool", "date", "multiline"]
 PROBLEM_STYLE = "color: #b00020;"
 
 
@@ -79,7 +83,37 @@ def choice_text(code: str, description: str) -> str:
     return f"{code} – {description}" if description and description != code else code
 
 
+class DateLineEdit(QLineEdit):
+    """A date typed the way a US clerk types it (MM/DD/YYYY, M/D/YYYY, MMDDYYYY) or ISO.
+    `date_value()` is None when empty or unreadable; `is_readable()` tells the two apart."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText("MM/DD/YYYY")
+
+    def date_value(self) -> date | None:
+        return parse_typed_date(self.text())
+
+    def is_readable(self) -> bool:
+        return not self.text().strip() or self.date_value() is not None
+
+    def set_date(self, value: date | str | None) -> None:
+        self.setText(f"{value:%m/%d/%Y}" if isinstance(value, date) else (value or ""))
+
+
+UNREADABLE_DATE = "is not a date; type it as MM/DD/YYYY."
+MULTILINE_HEIGHT = 72
+
+
 def _make_editor(spec: FieldSpec) -> QWidget:
+    if spec.kind == "date":
+        return DateLineEdit()
+    if spec.kind == "multiline":
+        plain = QPlainTextEdit()
+        plain.setPlaceholderText(spec.hint)
+        plain.setTabChangesFocus(True)
+        plain.setFixedHeight(MULTILINE_HEIGHT)
+        return plain
     if spec.kind == "combo":
         combo = QComboBox()
         if spec.blank:
@@ -100,7 +134,11 @@ def _make_editor(spec: FieldSpec) -> QWidget:
 
 
 def _set_editor(w: QWidget, spec: FieldSpec, value: Any) -> None:
-    if isinstance(w, QComboBox):
+    if isinstance(w, DateLineEdit):
+        w.set_date(value)
+    elif isinstance(w, QPlainTextEdit):
+        w.setPlainText("" if value is None else str(value))
+    elif isinstance(w, QComboBox):
         i = w.findData(value or "")
         if i < 0 and value:
             w.addItem(str(value), value)
@@ -116,6 +154,10 @@ def _set_editor(w: QWidget, spec: FieldSpec, value: Any) -> None:
 
 
 def _read_editor(w: QWidget) -> Any:
+    if isinstance(w, DateLineEdit):
+        return w.date_value()
+    if isinstance(w, QPlainTextEdit):
+        return w.toPlainText()
     if isinstance(w, QComboBox):
         return w.currentData() or ""
     if isinstance(w, QSpinBox):
@@ -129,13 +171,15 @@ def _read_editor(w: QWidget) -> Any:
 class FormWidget(QWidget):
     """Editors for a list of `FieldSpec`s, each with its own problem line."""
 
-    def __init__(self, specs: tuple[FieldSpec, ...], parent: QWidget | None = None) -> None:
+    def __init__(self, specs: tuple[FieldSpec, ...], parent: QWidget | None = None,
+                 problem_width: int = 300) -> None:
         super().__init__(parent)
         self.specs = {s.attr: s for s in specs}
         self.editors: dict[str, QWidget] = {}
         self._problems: dict[str, QLabel] = {}
+        self._problem_width = problem_width
         self.summary = _problem_label()
-        layout = QFormLayout()
+        self._layout = layout = QFormLayout()
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for spec in specs:
             layout.addRow(f"{spec.label}:", self._row(spec))
@@ -149,7 +193,7 @@ class FormWidget(QWidget):
         if spec.kind != "bool":
             editor.setFixedWidth(spec.width)
         problem = _problem_label()
-        problem.setMinimumWidth(max(spec.width, 300))
+        problem.setMinimumWidth(max(spec.width, self._problem_width))
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
@@ -195,6 +239,21 @@ class FormWidget(QWidget):
             label.clear()
             label.hide()
 
+    def input_problems(self) -> dict[str, str]:
+        """What cannot even be read (a date that is not a date), before any service is asked."""
+        return {attr: UNREADABLE_DATE for attr, w in self.editors.items()
+                if isinstance(w, DateLineEdit) and not w.is_readable()}
+
+    def set_fields_enabled(self, attrs: Iterable[str], enabled: bool) -> None:
+        """Grey out some fields (and their labels), e.g. parts that do not apply."""
+        for attr in attrs:
+            w = self.editors[attr]
+            w.setEnabled(enabled)
+            box = w.parentWidget()
+            label = self._layout.labelForField(box) if box is not None else None
+            if label is not None:
+                label.setEnabled(enabled)
+
     def problem(self, attr: str) -> str:
         """The problem shown under a field ('' when none)."""
         label = self._problems[attr]
@@ -203,7 +262,7 @@ class FormWidget(QWidget):
     def set_editable(self, editable: bool) -> None:
         """Read-only text stays black and copyable; other editors are disabled."""
         for w in self.editors.values():
-            if isinstance(w, QLineEdit):
+            if isinstance(w, QLineEdit | QPlainTextEdit):
                 w.setReadOnly(not editable)
             else:
                 w.setEnabled(editable)
@@ -264,6 +323,10 @@ class FormDialog(QDialog):
 
     def submit(self) -> None:
         self.form.clear_problems()
+        unreadable = self.form.input_problems()
+        if unreadable:
+            self.form.show_problems(unreadable)
+            return
         try:
             result = self._submit(self.form.values())
         except ValidationError as exc:

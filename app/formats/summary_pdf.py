@@ -1,0 +1,238 @@
+"""The printed patient summary: a US-letter PDF drawn with reportlab's platypus.
+
+Input is plain dataclasses (no database, no Qt): the clinic's header lines, the patient's
+demographics as label/value pairs, and titled sections of table rows. Every page repeats the
+clinic and the patient's name, MRN and DOB at the top (a loose page still says whose it is) and
+"Page N of M" with the printed date at the bottom. Tables split across pages and repeat their
+column headings; cell text wraps (long words are broken) so nothing runs off the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import letter
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Table,
+    TableStyle,
+)
+
+PAGE_WIDTH, PAGE_HEIGHT = letter
+MARGIN = 0.6 * inch
+HEADER_HEIGHT = 0.85 * inch
+FOOTER_HEIGHT = 0.45 * inch
+BODY_WIDTH = PAGE_WIDTH - 2 * MARGIN
+GRID = colors.HexColor("#b8b8b8")
+SHADE = colors.HexColor("#e8edf3")
+INK = colors.HexColor("#222222")
+
+_CELL = ParagraphStyle("cell", fontName="Helvetica", fontSize=8.5, leading=10.5,
+                       textColor=INK)
+_HEAD = ParagraphStyle("head", parent=_CELL, fontName="Helvetica-Bold")
+_LABEL = ParagraphStyle("label", parent=_CELL, fontName="Helvetica-Bold",
+                        textColor=colors.HexColor("#444444"))
+_TITLE = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=15, leading=19,
+                        spaceAfter=6, textColor=INK)
+_SECTION = ParagraphStyle("section", fontName="Helvetica-Bold", fontSize=11, leading=14,
+                          spaceBefore=10, spaceAfter=4, textColor=INK)
+KEEP_WHOLE_ROWS = 12  # shorter tables move whole to the next page rather than split
+
+_EMPTY = ParagraphStyle("empty", parent=_CELL, fontName="Helvetica-Oblique")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled table. `widths` are fractions of the body width, one per column."""
+
+    title: str
+    columns: tuple[str, ...]
+    widths: tuple[float, ...]
+    rows: Sequence[tuple[str, ...]] = ()
+    empty_text: str = "None recorded."
+    note: str = ""  # a line under the title, e.g. "The last 10 of 200."
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    practice_name: str
+    practice_lines: tuple[str, ...]  # address, phone
+    printed_on: str  # already formatted, e.g. "03/14/2025 10:42"
+    patient_name: str
+    patient_ids: str  # "MRN M0000042 · DOB 01/02/1970"
+    demographics: tuple[tuple[str, str], ...]  # (label, value); empty values are skipped
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    pages: int
+    rows: dict[str, int]  # section title -> rows printed
+
+
+def render_summary(summary: PatientSummary, out: Path) -> RenderResult:
+    """Write the summary to `out` as a PDF; returns how many pages and rows were printed."""
+    pages: list[int] = []
+    doc = BaseDocTemplate(str(out), pagesize=letter, title="Patient summary",
+                          author=summary.practice_name, leftMargin=MARGIN,
+                          rightMargin=MARGIN, topMargin=MARGIN + HEADER_HEIGHT,
+                          bottomMargin=MARGIN + FOOTER_HEIGHT)
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame],
+                                       onPage=lambda c, _d: _draw_header(c, summary))])
+    doc.build(_story(summary), canvasmaker=_numbered_canvas(summary, pages))
+    return RenderResult(out, pages[0] if pages else 0,
+                        {s.title: len(s.rows) for s in summary.sections})
+
+
+def _story(summary: PatientSummary) -> list[Flowable]:
+    story: list[Flowable] = [Paragraph("Patient summary", _TITLE),
+                             _demographics(summary.demographics)]
+    for section in summary.sections:
+        # A title never sits alone at the bottom of a page.
+        story += [CondPageBreak(1.2 * inch), *_section(section)]
+    return story
+
+
+def _p(text: str, style: ParagraphStyle = _CELL) -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _demographics(pairs: tuple[tuple[str, str], ...]) -> Table:
+    """Label/value pairs in two independent columns, filled down then across."""
+    shown = [(k, v) for k, v in pairs if v]
+    half = (len(shown) + 1) // 2
+    column = BODY_WIDTH / 2
+    outer = Table([[_pairs(shown[:half], column), _pairs(shown[half:], column)]],
+                  colWidths=[column, column])
+    outer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    return outer
+
+
+def _pairs(pairs: list[tuple[str, str]], width: float) -> Table | str:
+    if not pairs:
+        return ""
+    table = Table([[_p(k, _LABEL), _p(v)] for k, v in pairs],
+                  colWidths=[width * 0.32, width * 0.68])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 2)]))
+    return table
+
+
+def _section(section: Section) -> list[Flowable]:
+    title = _p(section.title, _SECTION)
+    lead: list[Flowable] = [title]
+    if section.note:
+        lead.append(_p(section.note, _EMPTY))
+    if not section.rows:
+        return [KeepTogether([*lead, _p(section.empty_text, _EMPTY)])]
+    widths = [BODY_WIDTH * f for f in section.widths]
+    data = [[_p(c, _HEAD) for c in section.columns]]
+    data += [[_p(c) for c in row] for row in section.rows]
+    table = Table(data, colWidths=widths, repeatRows=1)
+    table.setStyle(_table_style())
+    if len(section.rows) <= KEEP_WHOLE_ROWS:
+        return [KeepTogether([*lead, table])]
+    # A long table starts where it is (after the CondPageBreak) and splits across pages.
+    return [*lead, table]
+
+
+def _table_style() -> TableStyle:
+    return TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.6, GRID),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ])
+
+
+def _fit(c: Canvas, text: str, font: str, size: float, width: float) -> str:
+    """Shorten a header line with an ellipsis rather than let it run off the page."""
+    if c.stringWidth(text, font, size) <= width:
+        return text
+    while text and c.stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _draw_header(c: Canvas, s: PatientSummary) -> None:
+    top = PAGE_HEIGHT - MARGIN
+    half = BODY_WIDTH / 2 - 6
+    c.saveState()
+    c.setFillColor(INK)
+    c.setFont("Helvetica-Bold", 12)
+    c.drawString(MARGIN, top - 12, _fit(c, s.practice_name, "Helvetica-Bold", 12, half))
+    c.setFont("Helvetica", 8.5)
+    for i, line in enumerate(s.practice_lines[:3]):
+        c.drawString(MARGIN, top - 25 - 11 * i, _fit(c, line, "Helvetica", 8.5, half))
+    right = PAGE_WIDTH - MARGIN
+    c.setFont("Helvetica-Bold", 11)
+    c.drawRightString(right, top - 12, _fit(c, s.patient_name, "Helvetica-Bold", 11, half))
+    c.setFont("Helvetica", 8.5)
+    c.drawRightString(right, top - 25, _fit(c, s.patient_ids, "Helvetica", 8.5, half))
+    c.setStrokeColor(GRID)
+    c.setLineWidth(0.8)
+    c.line(MARGIN, top - HEADER_HEIGHT + 6, right, top - HEADER_HEIGHT + 6)
+    c.restoreState()
+
+
+def _draw_footer(c: Canvas, s: PatientSummary, page: int, total: int) -> None:
+    y = MARGIN
+    c.saveState()
+    c.setStrokeColor(GRID)
+    c.setLineWidth(0.5)
+    c.line(MARGIN, y + 14, PAGE_WIDTH - MARGIN, y + 14)
+    c.setFont("Helvetica", 7.5)
+    c.setFillColor(INK)
+    c.drawString(MARGIN, y, f"Printed {s.printed_on}. Confidential: protected health "
+                            "information.")
+    c.drawRightString(PAGE_WIDTH - MARGIN, y, f"Page {page} of {total}")
+    c.restoreState()
+
+
+def _numbered_canvas(summary: PatientSummary, pages: list[int]) -> type[Canvas]:
+    """A canvas that holds each page until the end, so every footer knows the page count."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._saved: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+            self._saved.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved)
+            pages.append(total)
+            for state in self._saved:
+                self.__dict__.update(state)
+                _draw_footer(self, summary, self._pageNumber, total)
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas

@@ -1,0 +1,1 @@
+"""The Patients tab's parts: the chart view and what it opens."""
