@@ -106,6 +106,7 @@ class Observation(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_observation_patient_date", "patient_id", "observed_on"),
+        Index("ix_observation_encounter", "encounter_id"),
         Index("ix_observation_code_date", "code", "observed_on"),
     )
 
