@@ -30,6 +30,26 @@ def emit(event: str, **extra: Any) -> None:
     print("BENCH " + json.dumps({"event": event, "t": time.time(), **extra}), flush=True)
 
 
+def watch_application(ui_app: Any, watcher: Any, watchdog_ms: int) -> None:
+    """Make `ui_app.application()` install `watcher` and a watchdog that ends a stuck run."""
+    from PySide6.QtCore import QTimer
+
+    original = ui_app.application
+
+    def application() -> Any:
+        qapp = original()
+        if not getattr(qapp, "_bench_watched", False):
+            qapp._bench_watched = True
+            qapp.installEventFilter(watcher)
+            watchdog = QTimer(qapp)
+            watchdog.setSingleShot(True)
+            watchdog.timeout.connect(lambda: (emit("watchdog"), os._exit(3)))
+            watchdog.start(watchdog_ms)
+        return qapp
+
+    ui_app.application = application
+
+
 def main() -> int:
     mode, db = sys.argv[1], sys.argv[2]
     emit("probe_started")
@@ -71,20 +91,7 @@ def main() -> int:
             dialog.try_sign_in()
             emit("signin_returned", accepted=dialog.signed_in is not None)
 
-    watcher = Watcher()
-    original = ui_app.application
-
-    def application() -> Any:
-        qapp = original()
-        if not getattr(qapp, "_bench_watched", False):
-            qapp._bench_watched = True
-            qapp.installEventFilter(watcher)
-            watchdog = QTimer(qapp)
-            watchdog.setSingleShot(True)
-            watchdog.timeout.connect(lambda: (emit("watchdog"), os._exit(3)))
-            watchdog.start(WATCHDOG_MS)
-        return qapp
-
+    watch_application(ui_app, Watcher(), WATCHDOG_MS)
     opener = getattr(ui_app, "open_clinic", None)  # only for the breakdown; optional
 
     def open_clinic(*args: Any, **kwargs: Any) -> Any:
@@ -94,7 +101,6 @@ def main() -> int:
         finally:
             emit("open_clinic_returned")
 
-    ui_app.application = application
     if opener is not None:
         ui_app.open_clinic = open_clinic
     code = cli_main(["--db", db])

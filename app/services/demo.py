@@ -2,14 +2,15 @@
 
 Every person in it is made up: surnames are built from syllables, phone numbers use the
 fictional 555-01xx range, SSNs start with 9 (never issued as SSNs), e-mail is @example.com.
-Dates run up to the day the demo is made so current-period views have data.
+Dates run up to the day the demo is made so current-period views have data. Every patient
+also gets a clinical history (app.services.demo_history).
 """
 
 from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from app.models import Facility, Patient, Payer, Provider
 from app.services.audit import append_event
 from app.services.clinic import NewClinic, create_clinic
 from app.services.database import Database
+from app.services.demo_history import BULK_MIN_PATIENTS, add_histories, bulk_load
 from app.services.directory import PracticeData
 from app.services.settings import IS_DEMO, put
 from app.services.users import add_user
@@ -50,6 +52,7 @@ class DemoResult:
     path: Path
     patients: int
     admin_username: str
+    history_rows: dict[str, int] = field(default_factory=dict)  # table → rows added
 
 
 def _surname(rng: random.Random) -> str:
@@ -118,12 +121,15 @@ def create_demo(path: Path, *, patients: int = 2000, seed: int = 1,
                 if username != admin:
                     add_user(s, None, username, full_name, role, DEMO_PASSWORD)
             put(s, IS_DEMO, "1")
-        _patients(db, rng, patients, today)
+        with bulk_load(db, enabled=patients >= BULK_MIN_PATIENTS):
+            _patients(db, rng, patients, today)
+            # Histories draw from their own random stream: the patients stay what they were.
+            history = add_histories(db, seed=seed, today=today)
         with db.session() as s:
             append_event(s, None, "demo.create", details={"patients": patients, "seed": seed})
     finally:
         db.close()
-    return DemoResult(path, patients, admin)
+    return DemoResult(path, patients, admin, history)
 
 
 def _directory(s: Session, rng: random.Random) -> None:
