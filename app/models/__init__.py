@@ -2,6 +2,15 @@
 
 from app.models.audit import AuditEvent, AuditHead
 from app.models.base import Base
+from app.models.codes import (
+    CodeSetRelease,
+    DiagnosisCode,
+    FavoriteCode,
+    Modifier,
+    ProcedureCode,
+)
+from app.models.coding import ChargeLine, EncounterDiagnosis
+from app.models.fees import ContractRate, FeeScheduleEntry, MueLimit, NcciEdit
 from app.models.history import (
     Allergy,
     Document,
@@ -12,6 +21,7 @@ from app.models.history import (
     Problem,
 )
 from app.models.imports import ImportLog
+from app.models.ledger import LedgerEntry
 from app.models.patient import Patient
 from app.models.payer import Payer
 from app.models.practice import Facility, Practice, Provider
@@ -19,6 +29,18 @@ from app.models.settings import Setting
 from app.models.user import User
 
 __all__ = [
+    "ChargeLine",
+    "CodeSetRelease",
+    "ContractRate",
+    "DiagnosisCode",
+    "EncounterDiagnosis",
+    "FavoriteCode",
+    "FeeScheduleEntry",
+    "LedgerEntry",
+    "Modifier",
+    "MueLimit",
+    "NcciEdit",
+    "ProcedureCode",
     "Allergy",
     "Document",
     "DocumentBlob",

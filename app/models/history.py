@@ -76,10 +76,16 @@ class Encounter(Base):
     reason: Mapped[str] = mapped_column(String(250), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Coding (app.models.coding): uncoded, review (blocking code edits left) or coded.
+    coding_status: Mapped[str] = mapped_column(String(8), default="uncoded",
+                                               server_default="uncoded")
+    coded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    coded_by: Mapped[str] = mapped_column(String(40), default="", server_default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
+        Index("ix_encounter_coding", "coding_status", "date"),
         Index("ix_encounter_patient_date", "patient_id", "date"),
         Index("ix_encounter_date", "date"),
     )
