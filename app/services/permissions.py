@@ -31,6 +31,10 @@ class Permission(StrEnum):
     MERGE_PATIENTS = "merge_patients"
     IMPORT_PATIENTS = "import_patients"
     EDIT_HISTORY = "edit_history"
+    CODE_ENCOUNTERS = "code_encounters"
+    MANAGE_CODE_SETS = "manage_code_sets"
+    MANAGE_FEES = "manage_fees"
+    VIEW_LEDGER = "view_ledger"
     VIEW_DIRECTORY = "view_directory"
     MANAGE_PRACTICE = "manage_practice"
     MANAGE_USERS = "manage_users"
@@ -49,6 +53,12 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.IMPORT_PATIENTS: "Import patients from a CSV file",
     Permission.EDIT_HISTORY: "Record problems, medications, allergies, encounters, "
                              "observations and documents",
+    Permission.CODE_ENCOUNTERS: "Code encounters into charges and correct them",
+    Permission.MANAGE_CODE_SETS: "Import and edit code sets, modifiers and providers' "
+                                 "quick-pick lists",
+    Permission.MANAGE_FEES: "Edit the fee schedule and payer contract rates; import "
+                            "NCCI/MUE edits",
+    Permission.VIEW_LEDGER: "See charges, payments and balances",
     Permission.VIEW_DIRECTORY: "See the practice, providers, facilities and payers",
     Permission.MANAGE_PRACTICE: "Edit the practice, providers, facilities and payers",
     Permission.MANAGE_USERS: "Create, disable, unlock users and reset passwords",
@@ -65,8 +75,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.FRONT_DESK: _EVERYONE | {Permission.EDIT_PATIENTS, Permission.IMPORT_PATIENTS,
                                  Permission.EDIT_HISTORY},
-    Role.CODER: _EVERYONE | {Permission.EDIT_HISTORY},
-    Role.BILLER: _EVERYONE | {Permission.BACKUP, Permission.VIEW_FULL_SSN},
+    Role.CODER: _EVERYONE | {Permission.EDIT_HISTORY, Permission.CODE_ENCOUNTERS,
+                            Permission.MANAGE_CODE_SETS, Permission.VIEW_LEDGER},
+    Role.BILLER: _EVERYONE | {Permission.BACKUP, Permission.VIEW_FULL_SSN,
+                             Permission.CODE_ENCOUNTERS, Permission.MANAGE_FEES,
+                             Permission.VIEW_LEDGER},
 }
 
 
