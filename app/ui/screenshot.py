@@ -42,6 +42,9 @@ def save_screenshots(services: Services, outdir: Path, *,
     try:
         for slug, tab in window.tabs_by_slug.items():
             window.tab_widget.setCurrentWidget(tab)
+            prepare = getattr(tab, "prepare_screenshot", None)
+            if prepare is not None:  # e.g. open a chart so the picture shows one
+                prepare()
             paths.append(_save(window, outdir / f"{slug}.png"))
     finally:
         window.idle.detach()

@@ -40,7 +40,8 @@ from app.ui.table_models.patient_table_model import NAME_COLUMN, PatientTableMod
 DEBOUNCE_MS = 150
 SEARCH_HINT = "Name, DOB (MM/DD/YYYY), MRN or phone"
 COLUMN_WIDTHS = (78, 200, 82, 36, 108, 100, 88)
-RESULTS_MIN_WIDTH = 560  # below this the name column would vanish
+RESULTS_MIN_WIDTH = 600  # the fixed columns, a scroll bar, and ~90 px for the name
+RESULTS_WIDTH = 660  # at first: 150 px for the name
 
 
 def make_chart_view(**services: Any) -> Any:
@@ -144,9 +145,10 @@ class HistoryTab(QWidget):
         self.splitter.addWidget(self.chart)
         left.setMinimumWidth(RESULTS_MIN_WIDTH)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([700, 580])
+        # The results keep room for a readable name; extra width goes mostly to the chart.
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([RESULTS_WIDTH, 1280 - RESULTS_WIDTH])
         QVBoxLayout(self).addWidget(self.splitter)
 
     # --- search --------------------------------------------------------------------------------
@@ -190,6 +192,11 @@ class HistoryTab(QWidget):
         row = current.row() if current.isValid() else 0
         if row < self.model.rowCount():
             self.open_patient(self.model.row(row).id)
+
+    def prepare_screenshot(self) -> None:
+        """For `clinic-clerk screenshot`: open the first listed patient's chart (audited)."""
+        if self.model.rowCount() and self.chart_patient_id is None:
+            self.open_patient(self.model.row(0).id)
 
     def open_patient(self, patient_id: int) -> None:
         try:
