@@ -125,7 +125,7 @@ class Modifier(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(2), unique=True)
-    description: Mapped[str] = mapped_column(String(250))
+    description: Mapped[str] = mapped_column(Text)  # CMS wording runs past 500 characters
     effective_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     source: Mapped[str] = mapped_column(String(10), default="bundled")

@@ -54,7 +54,7 @@ def upgrade() -> None:
     op.create_table('modifier',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=2), nullable=False),
-    sa.Column('description', sa.String(length=250), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
     sa.Column('effective_from', sa.Date(), nullable=True),
     sa.Column('effective_to', sa.Date(), nullable=True),
     sa.Column('source', sa.String(length=10), nullable=False),
