@@ -70,7 +70,10 @@ class NcciEdit(Base):
     rationale: Mapped[str] = mapped_column(String(200), default="")
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"), nullable=True)
 
-    __table_args__ = (Index("ix_ncci_edit_pair", "column1", "column2"),)
+    __table_args__ = (
+        Index("ix_ncci_edit_pair", "column1", "column2"),
+        Index("ix_ncci_edit_column2", "column2"),  # "every edit with this code" reads both sides
+    )
 
 
 class MueLimit(Base):

@@ -146,6 +146,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ncci_edit', schema=None) as batch_op:
         batch_op.create_index('ix_ncci_edit_pair', ['column1', 'column2'], unique=False)
+        batch_op.create_index('ix_ncci_edit_column2', ['column2'], unique=False)
 
     op.create_table('procedure_code',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -270,6 +271,7 @@ def downgrade() -> None:
 
     op.drop_table('procedure_code')
     with op.batch_alter_table('ncci_edit', schema=None) as batch_op:
+        batch_op.drop_index('ix_ncci_edit_column2')
         batch_op.drop_index('ix_ncci_edit_pair')
 
     op.drop_table('ncci_edit')
