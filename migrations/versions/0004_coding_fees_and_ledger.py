@@ -234,7 +234,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('coding_status', sa.String(length=8), server_default='uncoded', nullable=False))
         batch_op.add_column(sa.Column('coded_at', app.models.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('coded_by', sa.String(length=40), server_default='', nullable=False))
-        batch_op.create_index('ix_encounter_coding', ['coding_status', 'date'], unique=False)
+        batch_op.create_index('ix_encounter_coding', ['coding_status', 'date', 'patient_id'],
+                              unique=False)
 
     frozen = ", ".join(c for c in LEDGER_COLUMNS if c not in MOVABLE_COLUMNS)
     op.execute(f"CREATE TRIGGER ledger_entry_no_update BEFORE UPDATE OF {frozen} "
