@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("out", type=Path)
     e.add_argument("--json", action="store_true", help="print the count as JSON")
     _patients_parser(sub)
+    _codes_parser(sub)
     return p
 
 
@@ -95,6 +96,28 @@ def _patients_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
                    help="print a JSON list of {mrn, last_name, first_name, dob}")
     f.add_argument("--limit", type=_search_limit, default=50,
                    help="most patients to list (default 50)")
+
+
+def _codes_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    cd = sub.add_parser("codes", help="look up and import diagnosis and procedure codes")
+    csub = cd.add_subparsers(dest="codes_command", required=True)
+    f = csub.add_parser("search", help="find codes as the Coding tab's look-up does")
+    f.add_argument("query", help="a code or its prefix (E11.4, J1100) or words in any order")
+    f.add_argument("--system", choices=("icd10cm", "hcpcs", "cpt"), default="icd10cm",
+                   help="which code set (default icd10cm)")
+    f.add_argument("--billable", action="store_true",
+                   help="only codes that may go on a claim (ICD-10-CM leaves, HCPCS/CPT codes "
+                        "in force today)")
+    f.add_argument("--json", action="store_true",
+                   help="print a ranked JSON list of {code, description, billable}")
+    f.add_argument("--limit", type=_search_limit, default=50, help="most codes to list")
+    i = csub.add_parser("import-hcpcs", help="import a CMS HCPCS Level II file (all or nothing)",
+                        description="The fixed-width file CMS publishes (HCPC20xx_..._ANWEB.txt) "
+                                    "or its CSV form. A file with any bad line imports nothing "
+                                    "and lists every bad line.")
+    i.add_argument("file", type=Path)
+    i.add_argument("--release", metavar="VERSION",
+                   help="the release's name, e.g. 2025 or 2025 APR (default: from the file name)")
 
 
 # --- helpers shared by commands -----------------------------------------------------------------
@@ -256,6 +279,50 @@ def _patients_search(services, args: argparse.Namespace) -> int:  # type: ignore
     return 0
 
 
+def cmd_codes(args: argparse.Namespace) -> int:
+    services = signed_in_services(args)
+    try:
+        if args.codes_command == "search":
+            return _codes_search(services, args)
+        result = services.procedure_codes.import_hcpcs(args.file, args.release)
+        from app.services.procedure_codes import import_summary_lines
+
+        print("\n".join(import_summary_lines(result)))
+        return 0
+    finally:
+        services.db.close()
+
+
+def _codes_search(services, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from app.services.code_sets import ensure_bundled_icd10cm
+
+    rows: list[tuple[str, str, bool]]
+    if args.system == "icd10cm":
+        if ensure_bundled_icd10cm(services.db):
+            print("Loaded the bundled ICD-10-CM code set (first use).", file=sys.stderr)
+        hits = services.code_sets.search_diagnoses(args.query, billable_only=args.billable,
+                                                   limit=args.limit)
+        rows = [(h.code, h.description, h.billable) for h in hits]
+    else:
+        found = services.procedure_codes.search(args.query, system=args.system,
+                                                limit=args.limit)
+        rows = [(h.code, h.short_description or h.long_description, h.in_force)
+                for h in found if h.in_force or not args.billable]
+    if args.json:
+        print(json.dumps([{"code": c, "description": d, "billable": b} for c, d, b in rows],
+                         ensure_ascii=False))
+        return 0
+    if not rows:
+        print("No codes match.")
+        return 0
+    width = max(4, *(len(c) for c, _, _ in rows))
+    for code, description, billable in rows:
+        print(f"{code:<{width}}  {' ' if billable else '*'}  {description}")
+    if not all(b for _, _, b in rows):
+        print("* not billable (a heading, or a code not in force today)")
+    return 0
+
+
 def cmd_screenshot(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     services = signed_in_services(args)
@@ -288,6 +355,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     None: cmd_run, "run": cmd_run, "demo": cmd_demo, "backup": cmd_backup,
     "restore": cmd_restore, "audit": cmd_audit, "screenshot": cmd_screenshot,
     "patients": cmd_patients,
+    "codes": cmd_codes,
 }
 
 

@@ -38,13 +38,20 @@ from app.errors import UserError
 from app.formats.fee_csv import ProblemList, clean_code, code_problem, parse_date
 from app.formats.names import fold
 
-# The NCCI PTP-associated modifiers the issue names: 59 and its subsets XE, XS, XP and XU
-# ("NCCI Policy Manual for Medicare Services", Chapter I, section E "Modifiers and Modifier
-# Indicators"; CMS Change Request 8863 added the X{EPSU} modifiers in 2015), and 25 for a
-# significant, separately identifiable E/M service on the day of a procedure (the same
-# section; it belongs on the E/M code of the pair). They bypass an edit only when its modifier
-# indicator is "1".
-BYPASS_MODIFIERS: frozenset[str] = frozenset({"59", "XE", "XS", "XP", "XU", "25"})
+# The NCCI PTP-associated modifiers: 59 and its subsets XE, XS, XP and XU ("NCCI Policy
+# Manual for Medicare Services", Chapter I, section E "Modifiers and Modifier Indicators"; CMS
+# Change Request 8863 added the X{EPSU} modifiers in 2015; since CR 11168 they are accepted on
+# either code of the pair). They bypass an edit only when its modifier indicator is "1".
+BYPASS_MODIFIERS: frozenset[str] = frozenset({"59", "XE", "XS", "XP", "XU"})
+# Modifier 25 (a significant, separately identifiable E/M service on the day of a procedure,
+# same section) bypasses an indicator-1 pair only when it sits on the pair's E/M code
+# (CPT 99202-99499); app.formats.code_edits applies that condition.
+EM_BYPASS_MODIFIER = "25"
+EM_CODES = (99202, 99499)
+
+
+def is_em(code: str) -> bool:
+    return code.isdigit() and EM_CODES[0] <= int(code) <= EM_CODES[1]
 
 MODIFIER_INDICATORS: dict[str, str] = {
     "0": "Not allowed: no modifier bypasses the edit",
@@ -64,10 +71,17 @@ _DATE_BITS = 22  # date.max.toordinal() < 2**22
 _CHUNK = 1 << 20
 
 
-def bypass_allowed(indicator: str, modifiers: Iterable[str]) -> bool:
-    """Whether an edit with this modifier indicator is bypassed by one of the line's
-    modifiers (only indicator "1" can be)."""
-    return indicator == "1" and any(m.strip().upper() in BYPASS_MODIFIERS for m in modifiers)
+def bypass_allowed(indicator: str, lines: Iterable[tuple[str, Iterable[str]]]) -> bool:
+    """Whether an edit with this modifier indicator is bypassed by the modifiers of its two
+    lines, given as (code, modifiers): only indicator "1" can be; 59/XE/XS/XP/XU on either
+    line, 25 only on the E/M line."""
+    if indicator != "1":
+        return False
+    for code, modifiers in lines:
+        mods = {m.strip().upper() for m in modifiers}
+        if mods & BYPASS_MODIFIERS or (EM_BYPASS_MODIFIER in mods and is_em(code)):
+            return True
+    return False
 
 
 # --- the file's bytes ------------------------------------------------------------------------
@@ -513,7 +527,8 @@ def quarter_start(d: date) -> date:
 
 
 __all__ = [
-    "BYPASS_MODIFIERS", "MODIFIER_INDICATORS", "FileScan", "MueRow", "PtpEdit",
-    "PtpTable", "bypass_allowed", "file_chunks", "quarter_start", "read_mue",
+    "BYPASS_MODIFIERS", "EM_BYPASS_MODIFIER", "EM_CODES", "MODIFIER_INDICATORS", "FileScan",
+    "MueRow", "PtpEdit",
+    "PtpTable", "bypass_allowed", "file_chunks", "is_em", "quarter_start", "read_mue",
     "read_ptp", "scan_bytes",
 ]

@@ -85,7 +85,8 @@ class Encounter(Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index("ix_encounter_coding", "coding_status", "date"),
+        # Covering for the coding queue's pages and counts (status, oldest first, whose).
+        Index("ix_encounter_coding", "coding_status", "date", "patient_id"),
         Index("ix_encounter_patient_date", "patient_id", "date"),
         Index("ix_encounter_date", "date"),
     )

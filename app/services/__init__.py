@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from app.services.audit import AuditService
 from app.services.backup import BackupService
+from app.services.code_sets import CodeSetService
+from app.services.coding import CodingService
 from app.services.context import UserContext
 from app.services.database import Database
 from app.services.directory import DirectoryService
 from app.services.documents import DocumentService
+from app.services.favorites import FavoriteService
+from app.services.fees import FeeService
 from app.services.history import HistoryService
+from app.services.ledger import LedgerService
+from app.services.ncci import NcciService
 from app.services.patient_import import PatientImportService
 from app.services.patients import PatientService
+from app.services.procedure_codes import ProcedureCodeService
 from app.services.settings import SettingsService
 from app.services.summary import SummaryService
 from app.services.users import UserService
@@ -33,6 +40,13 @@ class Services:
         self.documents = DocumentService(db, self.ctx)
         self.summary = SummaryService(db, self.ctx)
         self.patient_import = PatientImportService(db, self.ctx)
+        self.code_sets = CodeSetService(db, self.ctx)
+        self.procedure_codes = ProcedureCodeService(db, self.ctx)
+        self.favorites = FavoriteService(db, self.ctx)
+        self.fees = FeeService(db, self.ctx)
+        self.ncci = NcciService(db, self.ctx)
+        self.coding = CodingService(db, self.ctx)
+        self.ledger = LedgerService(db, self.ctx)
 
 
 __all__ = ["Services"]

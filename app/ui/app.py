@@ -83,6 +83,7 @@ def _run_signed_in(app: QApplication, db_path: Path, opened: OpenedClinic) -> in
         window = MainWindow(services)
         window.show()
         _start_scheduled_backup(window, opened)
+        _start_code_set_load(window, opened)
         return app.exec()
     except Cancelled:
         return 0
@@ -100,6 +101,22 @@ def _start_scheduled_backup(window: QMainWindow, opened: OpenedClinic) -> None:
         lambda: scheduled_backups(opened.db, opened.passphrase, date.today()),
         on_done=lambda written: window.statusBar().showMessage(
             "Today's backup is done." if written else "", 8000),
+        on_error=lambda exc: show_error(window, exc),
+    )
+
+
+def _start_code_set_load(window: QMainWindow, opened: OpenedClinic) -> None:
+    """On a clinic's first start, the ICD-10-CM code set that ships with the app is loaded
+    (a few seconds) while the clerk already works; only code look-ups wait for it."""
+    from app.services.code_sets import ensure_bundled_icd10cm, has_icd10cm
+
+    if has_icd10cm(opened.db):
+        return
+    window.statusBar().showMessage("Loading the ICD-10-CM code set (first start)…")
+    run_in_background(
+        lambda: ensure_bundled_icd10cm(opened.db),
+        on_done=lambda loaded: window.statusBar().showMessage(
+            "The ICD-10-CM code set is loaded." if loaded else "", 8000),
         on_error=lambda exc: show_error(window, exc),
     )
 

@@ -137,12 +137,13 @@ def test_files_without_the_cms_header_are_refused() -> None:
 
 
 def test_bypass_modifiers_and_indicators() -> None:
-    assert frozenset({"59", "XE", "XS", "XP", "XU", "25"}) == ncci.BYPASS_MODIFIERS
-    assert ncci.bypass_allowed("1", ["LT", " xs "])
-    assert ncci.bypass_allowed("1", ["25"])
-    assert not ncci.bypass_allowed("1", ["LT", "RT"])
-    assert not ncci.bypass_allowed("0", ["59"])
-    assert not ncci.bypass_allowed("9", ["59"])
+    assert frozenset({"59", "XE", "XS", "XP", "XU"}) == ncci.BYPASS_MODIFIERS
+    assert ncci.bypass_allowed("1", [("20610", ["LT", " xs "]), ("99213", [])])
+    assert ncci.bypass_allowed("1", [("20610", []), ("99213", ["25"])])
+    assert not ncci.bypass_allowed("1", [("20610", ["25"]), ("99213", [])])
+    assert not ncci.bypass_allowed("1", [("20610", ["LT"]), ("99213", ["RT"])])
+    assert not ncci.bypass_allowed("0", [("20610", ["59"]), ("99213", [])])
+    assert not ncci.bypass_allowed("9", [("20610", ["59"]), ("99213", [])])
     assert set(ncci.MODIFIER_INDICATORS) == {"0", "1", "9"}
 
 
