@@ -3,7 +3,8 @@
 Every person in it is made up: surnames are built from syllables, phone numbers use the
 fictional 555-01xx range, SSNs start with 9 (never issued as SSNs), e-mail is @example.com.
 Dates run up to the day the demo is made so current-period views have data. Every patient
-also gets a clinical history (app.services.demo_history).
+also gets a clinical history (app.services.demo_history), and the clinic its coding reference
+data (app.services.demo_coding).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.models import Facility, Patient, Payer, Provider
 from app.services.audit import append_event
 from app.services.clinic import NewClinic, create_clinic
 from app.services.database import Database
+from app.services.demo_coding import add_coding_reference
 from app.services.demo_history import BULK_MIN_PATIENTS, add_histories, bulk_load
 from app.services.directory import PracticeData
 from app.services.settings import IS_DEMO, put
@@ -125,6 +127,7 @@ def create_demo(path: Path, *, patients: int = 2000, seed: int = 1,
             _patients(db, rng, patients, today)
             # Histories draw from their own random stream: the patients stay what they were.
             history = add_histories(db, seed=seed, today=today)
+        add_coding_reference(db)
         with db.session() as s:
             append_event(s, None, "demo.create", details={"patients": patients, "seed": seed})
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.formats import observations as obs
 from app.models import Observation
@@ -213,3 +213,42 @@ def test_stored_problems_use_the_table(clinic: Database) -> None:
     assert stored and all(PROBLEMS[code] == description for code, description in stored)
     assert _rows(clinic, "SELECT count(DISTINCT patient_id) FROM medication")[0][0] > 200
     assert _rows(clinic, "SELECT count(DISTINCT patient_id) FROM allergy")[0][0] > 200
+
+
+# --- coding reference data ----------------------------------------------------------------------
+HCPCS_2019 = Path(__file__).resolve().parents[3] / "shared/reference/codes/hcpcs-2019"
+
+
+def test_demo_has_icd10cm_procedures_fees_and_quick_picks(clinic: Database) -> None:
+    from app.models import FavoriteCode, FeeScheduleEntry, ProcedureCode
+    from app.services.code_lookup import diagnosis_latest, fee_for
+    from app.services.code_sets import has_icd10cm
+    from app.services.demo_coding import DEMO_PROCEDURES
+
+    assert has_icd10cm(clinic)
+    with clinic.session() as s:
+        procedures = {p.code: p for p in s.scalars(select(ProcedureCode))}
+        assert set(procedures) == {c for c, *_ in DEMO_PROCEDURES}
+        for code, _text, drug, charge in DEMO_PROCEDURES:
+            assert procedures[code].is_drug == drug
+            assert fee_for(s, code) == Decimal(charge)
+        assert s.scalar(select(func.count()).select_from(FeeScheduleEntry)) == len(procedures)
+        favorites = list(s.scalars(select(FavoriteCode)))
+        assert favorites
+        for f in favorites:
+            if f.system == "icd10cm":
+                row = diagnosis_latest(s, f.code)
+                assert row is not None and row.billable, f.code
+            else:
+                assert f.code in procedures
+
+
+def test_demo_procedures_are_real_hcpcs_codes() -> None:
+    """Every demo code but G2211 (new in 2021) is in the CMS 2019 HCPCS release."""
+    from app.services.demo_coding import DEMO_PROCEDURES
+
+    release = HCPCS_2019 / "HCPC2019_CONTR_ANWEB.txt"
+    if not release.exists():
+        pytest.skip("../shared/reference/codes/hcpcs-2019 is not beside the project")
+    codes = {line[:5] for line in release.read_text(encoding="cp1252").splitlines()}
+    assert {c for c, *_ in DEMO_PROCEDURES} - codes == {"G2211"}
