@@ -104,6 +104,7 @@ class EncounterCoding:
     reason: str
     version: int
     status: str
+    provider_id: int | None
     coded_at: datetime | None
     coded_by: str
     diagnoses: tuple[DiagnosisRow, ...]
@@ -319,7 +320,8 @@ def _read(s: Session, enc: Encounter, patient: Patient) -> EncounterCoding:
         enc.id, patient.id, _display_name(patient), patient.mrn, patient.sex, patient.dob,
         enc.date, _provider_name(s.get(Provider, enc.provider_id) if enc.provider_id else None),
         facility.name if facility else "", enc.pos, enc.reason, enc.version,
-        enc.coding_status, enc.coded_at, enc.coded_by, diagnoses, lines, tuple(w.edits),
+        enc.coding_status, enc.provider_id, enc.coded_at, enc.coded_by, diagnoses, lines,
+        tuple(w.edits),
         _sum_ledger(s, LedgerEntry.encounter_id == enc.id))
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import UserError
-from app.models import ChargeLine, LedgerEntry, Patient
+from app.models import ChargeLine, Encounter, LedgerEntry, Patient
 from app.models.ledger import CHARGE, REVERSAL
 from app.services.audit import append_event
 from app.services.context import CurrentUser, UserContext
@@ -124,15 +124,21 @@ class LedgerService:
         with self._db.session() as s:
             if s.get(Patient, patient_id) is None:
                 raise UserError("That patient no longer exists; search again.")
-            undone = aliased(LedgerEntry)
-            q = (select(LedgerEntry, undone.id, ChargeLine.code)
-                 .outerjoin(undone, undone.reverses_id == LedgerEntry.id)
-                 .outerjoin(ChargeLine, ChargeLine.id == LedgerEntry.charge_line_id)
-                 .where(LedgerEntry.patient_id == patient_id)
-                 .order_by(LedgerEntry.entry_date, LedgerEntry.id))
-            rows = [ledger_row(e, rid, code or "") for e, rid, code in s.execute(q)]
+            rows = _rows(s, LedgerEntry.patient_id == patient_id)
             append_event(s, user, "ledger.view", entity="patient", entity_id=patient_id,
                          patient_id=patient_id, details={"entries": len(rows)})
+            return rows
+
+    def encounter_entries(self, encounter_id: int) -> list[LedgerRow]:
+        """The entries of one encounter, oldest first; audited like `entries`."""
+        user = self._ctx.require(Permission.VIEW_LEDGER)
+        with self._db.session() as s:
+            enc = s.get(Encounter, encounter_id)
+            if enc is None:
+                raise UserError("That encounter no longer exists; refresh the list.")
+            rows = _rows(s, LedgerEntry.encounter_id == encounter_id)
+            append_event(s, user, "ledger.view", entity="encounter", entity_id=encounter_id,
+                         patient_id=enc.patient_id, details={"entries": len(rows)})
             return rows
 
     def balance(self, patient_id: int) -> Decimal:
@@ -146,3 +152,13 @@ class LedgerService:
         self._ctx.require(Permission.VIEW_LEDGER)
         with self._db.session() as s:
             return sum_amounts(s, LedgerEntry.encounter_id == encounter_id)
+
+
+def _rows(s: Session, where: ColumnElement[bool]) -> list[LedgerRow]:
+    undone = aliased(LedgerEntry)
+    q = (select(LedgerEntry, undone.id, ChargeLine.code)
+         .outerjoin(undone, undone.reverses_id == LedgerEntry.id)
+         .outerjoin(ChargeLine, ChargeLine.id == LedgerEntry.charge_line_id)
+         .where(where)
+         .order_by(LedgerEntry.entry_date, LedgerEntry.id))
+    return [ledger_row(e, rid, code or "") for e, rid, code in s.execute(q)]

@@ -57,6 +57,15 @@ def _history_tab(sv: Services, parent: QWidget) -> QWidget:
                       patient_import=sv.patient_import, parent=parent)
 
 
+def _coding_tab(sv: Services, parent: QWidget) -> QWidget:
+    from app.ui.tabs.coding_tab import CodingTab
+
+    return CodingTab(ctx=sv.ctx, coding=sv.coding, code_sets=sv.code_sets,
+                     procedure_codes=sv.procedure_codes, favorites=sv.favorites,
+                     ledger=sv.ledger, directory=sv.directory, fees=sv.fees, ncci=sv.ncci,
+                     parent=parent)
+
+
 def _can_see_patients(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_PATIENTS)
 
@@ -66,9 +75,10 @@ def _can_admin(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_DIRECTORY)
 
 
-# Later issues add benefits, coding, claims, payments, plans and quality here.
+# Later issues add benefits, claims, payments, plans and quality here.
 TABS: tuple[TabSpec, ...] = (
     TabSpec("history", "Patients", _history_tab, _can_see_patients),
+    TabSpec("coding", "Coding", _coding_tab, _can_see_patients),
     TabSpec("admin", "Admin", _admin_tab, _can_admin),
 )
 

@@ -357,14 +357,14 @@ def test_real_registry_shows_admin_tab_by_role(qtbot, monkeypatch, admin: Servic
     pw = add_user(admin, "cody", "coder")
     w = mw.MainWindow(admin, idle_ms=0)
     qtbot.addWidget(w)
-    assert list(w.tabs_by_slug) == ["history", "admin"]
+    assert list(w.tabs_by_slug) == ["history", "coding", "admin"]
     assert w.stack.currentWidget() is w.tab_widget
     admin.users.sign_out()
     admin.users.sign_in("cody", pw)
     monkeypatch.setattr(mw, "ask_new_password", lambda *a, **k: True)
     coder = mw.MainWindow(admin, idle_ms=0)
     qtbot.addWidget(coder)
-    assert list(coder.tabs_by_slug) == ["history", "admin"]
+    assert list(coder.tabs_by_slug) == ["history", "coding", "admin"]
     tab = coder.tabs_by_slug["admin"]
     assert tab.is_available("payers") and tab.is_available("roles")
     assert not tab.is_available("users") and not tab.is_available("audit")
@@ -406,9 +406,11 @@ def test_run_window_happy_path(qtbot, monkeypatch, services: Services, db_path: 
     assert ui_app.run_window(db_path) == 0
     assert seen["title"] == "ClinicClerk — Test Family Practice"
     services.users.sign_in(ADMIN, ADMIN_PASSWORD)
-    trail = [a for _u, a in _actions(services, 4)]
-    # The day's backup runs in the background once the window is up, so it may land on
-    # either side of the sign-out that closing the window makes.
-    assert "backup.scheduled" in trail
-    assert [a for a in trail if a != "backup.scheduled"] == ["sign_in", "sign_out", "sign_in"]
+    trail = [a for _u, a in _actions(services, 5)]
+    # The day's backup and, on a clinic's first start, the load of the bundled ICD-10-CM run
+    # in the background once the window is up, so they may land on either side of the
+    # sign-out that closing the window makes.
+    assert "backup.scheduled" in trail and "code_set.load" in trail
+    background = ("backup.scheduled", "code_set.load")
+    assert [a for a in trail if a not in background] == ["sign_in", "sign_out", "sign_in"]
     assert list((db_path.parent / f"{db_path.stem}-backups").glob("daily-*.ccdb"))

@@ -114,6 +114,24 @@ def test_encounter_total(admin: Services, ledger: LedgerService, pid: int) -> No
     assert ledger.balance(pid) == Decimal("20.00")
 
 
+def test_encounter_entries_are_only_that_encounters_and_audited(
+        admin: Services, ledger: LedgerService, pid: int) -> None:
+    line = new_line(admin, pid, "80.00")
+    post(admin, new_line(admin, pid, "20.00"))  # another encounter of the same patient
+    entry = post(admin, line)
+    undo(admin, entry)
+    with admin.db.session() as s:
+        enc = s.get(ChargeLine, line).encounter_id  # type: ignore[union-attr]
+    rows = ledger.encounter_entries(enc)
+    assert [r.amount for r in rows] == [Decimal("80.00"), Decimal("-80.00")]
+    with admin.db.session() as s:
+        [ev] = s.scalars(select(AuditEvent).where(AuditEvent.action == "ledger.view")).all()
+        assert (ev.patient_id, ev.entity, json.loads(ev.details)) == (
+            pid, "encounter", {"entries": 2})
+    with pytest.raises(UserError, match="no longer exists"):
+        ledger.encounter_entries(9999)
+
+
 def test_an_entry_is_reversed_once_and_a_reversal_never(admin: Services, ledger: LedgerService,
                                                         pid: int) -> None:
     entry = post(admin, new_line(admin, pid, "60.00"))
