@@ -28,3 +28,11 @@ def raw_sql(path: Path, *statements: str, passphrase: str = PASSPHRASE) -> list[
 def snapshot(path: Path) -> tuple[bytes, int]:
     """The file's bytes and modification time, to prove it was left alone."""
     return path.read_bytes(), path.stat().st_mtime_ns
+
+
+def modelled_name(name: str | None, type_: str, _parents: object) -> bool:
+    """For alembic's compare_metadata `include_name`: the FTS5 search table (migration 0005)
+    and its shadow tables have no model."""
+    from app.services.code_sets import is_search_table
+
+    return not (type_ == "table" and name is not None and is_search_table(name))

@@ -21,10 +21,9 @@ from app.models import Base, Patient
 from app.services import Services, migrations
 from app.services.backup import backup_dir_for
 from app.services.clinic import create_clinic, open_clinic
-from app.services.code_sets import is_search_table
 from app.services.database import Database
 from tests.conftest import PASSPHRASE, new_clinic
-from tests.unit._support import raw_sql, snapshot
+from tests.unit._support import modelled_name, raw_sql, snapshot
 
 TODAY = date(2030, 3, 4)
 
@@ -45,16 +44,11 @@ def closed_clinic(db_path: Path) -> Path:
 
 
 # --- models and migrations agree ---------------------------------------------------------------
-def _modelled(name: str | None, type_: str, _parents: object) -> bool:
-    """The FTS5 search table (migration 0005) and its shadow tables have no model."""
-    return not (type_ == "table" and name is not None and is_search_table(name))
-
-
 def test_migrated_schema_matches_the_models(services: Services) -> None:
     with services.db.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True,
                                                      "render_as_batch": True,
-                                                     "include_name": _modelled})
+                                                     "include_name": modelled_name})
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
 
@@ -63,7 +57,7 @@ def test_search_index_is_migrated_but_skipped_by_the_comparison(services: Servic
     """Control for the filter above: it skips only the FTS5 table and its shadow tables."""
     names = {r[0] for r in raw_sql(services.db.path,
                                    "SELECT name FROM sqlite_master WHERE type = 'table'")[0]}
-    skipped = {n for n in names if not _modelled(n, "table", None)}
+    skipped = {n for n in names if not modelled_name(n, "table", None)}
     assert "diagnosis_search" in skipped
     assert skipped - {"diagnosis_search"}, "the shadow tables are skipped too"
     assert all(n.startswith("diagnosis_search_") for n in skipped - {"diagnosis_search"})
