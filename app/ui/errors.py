@@ -10,15 +10,22 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
     QDialog,
     QDialogButtonBox,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -87,3 +94,91 @@ def install_excepthook() -> None:
         show_error(QApplication.activeWindow(), exc)
 
     sys.excepthook = hook
+
+
+# --- a refused file: every bad line, in a table that scrolls ----------------------------------
+# (show_error's message box has room for the first twenty; a file import's refusal lists all
+# it found, so `present_import_error` shows those in a table and hands any other error to
+# show_error.)
+def table_cell(text: str, right: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    if right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+def problems_table() -> QTableWidget:
+    table = QTableWidget(0, 3)
+    table.setHorizontalHeaderLabels(["Line", "Column", "What to fix"])
+    table.verticalHeader().hide()
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setWordWrap(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    header.resizeSection(1, 150)
+    header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+    return table
+
+
+def fill_problems(table: QTableWidget, problems: Sequence[Any]) -> None:
+    """One row per problem (anything with `line`, `column`, `reason`)."""
+    table.setRowCount(len(problems))
+    for i, p in enumerate(problems):
+        table.setItem(i, 0, table_cell(f"{p.line:,}", right=True))
+        table.setItem(i, 1, table_cell(str(p.column)))
+        table.setItem(i, 2, table_cell(str(p.reason)))
+    table.resizeRowsToContents()
+
+
+def listed_lines(table: QTableWidget) -> list[int]:
+    items = (table.item(i, 0) for i in range(table.rowCount()))
+    return [int(item.text().replace(",", "")) for item in items if item is not None]
+
+
+def file_problems(exc: BaseException) -> list[Any] | None:
+    """The bad lines a refused file import names, or None for any other error."""
+    problems = getattr(exc, "problems", None)
+    if isinstance(exc, UserError) and isinstance(problems, list) and problems:
+        return problems
+    return None
+
+
+class ProblemsDialog(QDialog):
+    """A refused file: what was wrong, line by line, in a table that scrolls."""
+
+    def __init__(self, exc: UserError, problems: list[Any], parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Nothing was imported")
+        total = int(getattr(exc, "total", len(problems)))
+        lead = str(exc).split("\n", 1)[0]
+        more = (f" The first {len(problems):,} of {total:,} are listed."
+                if total > len(problems) else "")
+        self.summary = QLabel(f"{lead}{more}")
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet("color: #b00020;")
+        self.table = problems_table()
+        fill_problems(self.table, problems)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+        self.resize(720, 420)
+
+    def lines(self) -> list[int]:
+        """The line numbers listed (what the clerk reads in the first column)."""
+        return listed_lines(self.table)
+
+
+def present_import_error(parent: QWidget | None, exc: BaseException) -> QDialog | None:
+    """Show why an import failed; returns the problems dialog when one was opened."""
+    problems = file_problems(exc)
+    if problems is None or not isinstance(exc, UserError):
+        show_error(parent, exc)
+        return None
+    dialog = ProblemsDialog(exc, problems, parent)
+    dialog.open()
+    return dialog

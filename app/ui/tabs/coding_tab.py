@@ -49,8 +49,41 @@ def _can_see_patients(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_PATIENTS)
 
 
+def _lookup(sv: CodingServices) -> QWidget:
+    from app.ui.tabs.coding.lookup_page import LookupPage
+
+    return LookupPage(code_sets=sv.code_sets, procedure_codes=sv.procedure_codes)
+
+
+def _code_sets(sv: CodingServices) -> QWidget:
+    from app.ui.tabs.coding.code_sets_page import CodeSetsPage
+
+    return CodeSetsPage(ctx=sv.ctx, code_sets=sv.code_sets, procedure_codes=sv.procedure_codes)
+
+
+def _fees(sv: CodingServices) -> QWidget:
+    from app.ui.tabs.coding.fees_page import FeesPage
+
+    return FeesPage(ctx=sv.ctx, fees=sv.fees, ncci=sv.ncci, directory=sv.directory)
+
+
+def _quick_picks(sv: CodingServices) -> QWidget:
+    from app.ui.tabs.coding.favorites_page import FavoritesPage
+
+    return FavoritesPage(ctx=sv.ctx, favorites=sv.favorites, directory=sv.directory,
+                         code_sets=sv.code_sets, procedure_codes=sv.procedure_codes)
+
+
+def _signed_in(ctx: UserContext) -> bool:
+    return ctx.user is not None
+
+
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("Encounters", _encounters, _can_see_patients),
+    PageSpec("Code look-up", _lookup, _signed_in),
+    PageSpec("Code sets", _code_sets, _signed_in),
+    PageSpec("Fees", _fees, _signed_in),
+    PageSpec("Quick picks", _quick_picks, _signed_in),
 )
 
 
