@@ -54,7 +54,7 @@ def upgrade() -> None:
     op.create_table('modifier',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=2), nullable=False),
-    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('description', sa.String(length=250), nullable=False),
     sa.Column('effective_from', sa.Date(), nullable=True),
     sa.Column('effective_to', sa.Date(), nullable=True),
     sa.Column('source', sa.String(length=10), nullable=False),
@@ -146,7 +146,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ncci_edit', schema=None) as batch_op:
         batch_op.create_index('ix_ncci_edit_pair', ['column1', 'column2'], unique=False)
-        batch_op.create_index('ix_ncci_edit_column2', ['column2'], unique=False)
 
     op.create_table('procedure_code',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -234,8 +233,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('coding_status', sa.String(length=8), server_default='uncoded', nullable=False))
         batch_op.add_column(sa.Column('coded_at', app.models.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('coded_by', sa.String(length=40), server_default='', nullable=False))
-        batch_op.create_index('ix_encounter_coding', ['coding_status', 'date', 'patient_id'],
-                              unique=False)
+        batch_op.create_index('ix_encounter_coding', ['coding_status', 'date'], unique=False)
 
     frozen = ", ".join(c for c in LEDGER_COLUMNS if c not in MOVABLE_COLUMNS)
     op.execute(f"CREATE TRIGGER ledger_entry_no_update BEFORE UPDATE OF {frozen} "
@@ -272,7 +270,6 @@ def downgrade() -> None:
 
     op.drop_table('procedure_code')
     with op.batch_alter_table('ncci_edit', schema=None) as batch_op:
-        batch_op.drop_index('ix_ncci_edit_column2')
         batch_op.drop_index('ix_ncci_edit_pair')
 
     op.drop_table('ncci_edit')

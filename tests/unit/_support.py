@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.services.database import make_engine
+from app.services.database import Database, make_engine
 from tests.conftest import PASSPHRASE
 
 
@@ -36,3 +36,18 @@ def modelled_name(name: str | None, type_: str, _parents: object) -> bool:
     from app.services.code_sets import is_search_table
 
     return not (type_ == "table" and name is not None and is_search_table(name))
+
+
+def schema_drift(db: Database) -> list[Any]:
+    """What alembic sees differ between the open database and the models (types included);
+    an empty list when they agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from app.models import Base
+
+    with db.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                     "render_as_batch": True,
+                                                     "include_name": modelled_name})
+        return list(compare_metadata(ctx, Base.metadata))
