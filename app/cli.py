@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -304,10 +305,12 @@ def _codes_search(services, args: argparse.Namespace) -> int:  # type: ignore[no
                                                    limit=args.limit)
         rows = [(h.code, h.description, h.billable) for h in hits]
     else:
-        found = services.procedure_codes.search(args.query, system=args.system,
-                                                limit=args.limit)
+        # --billable: only codes in force today, filtered before the limit is applied
+        found = services.procedure_codes.search(
+            args.query, system=args.system, on=date.today() if args.billable else None,
+            limit=args.limit)
         rows = [(h.code, h.short_description or h.long_description, h.in_force)
-                for h in found if h.in_force or not args.billable]
+                for h in found]
     if args.json:
         print(json.dumps([{"code": c, "description": d, "billable": b} for c, d, b in rows],
                          ensure_ascii=False))

@@ -345,16 +345,19 @@ class CodeSetService:
 
     # search ----------------------------------------------------------------------------------
     def search_diagnoses(self, query: str, *, billable_only: bool = False,
-                         on: date | None = None, limit: int = 50) -> list[DiagnosisHit]:
+                         on: date | None = None, or_latest: bool = False,
+                         limit: int = 50) -> list[DiagnosisHit]:
         """Codes matching what was typed, best first, from the latest release (or the one in
-        force on `on`). A code or code prefix ("E11", "e11.4") lists codes in code order,
-        the exact code first; otherwise every word must begin a word of the description or
-        inclusion terms, in any order. Headers (chapters, blocks, categories with
-        subcodes) are left out when `billable_only`."""
+        force on `on`; with `or_latest`, the latest when none covers that day). A code or
+        code prefix ("E11", "e11.4") lists codes in code order, the exact code first;
+        otherwise every word must begin a word of the description or inclusion terms, in
+        any order. Headers (chapters, blocks, categories with subcodes) are left out when
+        `billable_only`."""
         self._ctx.require_signed_in()
         limit = max(1, min(limit, 500))
         with self._db.session() as s:
-            release = self._release(s, on)
+            in_force = release_in_force(s, ICD10CM, on) if on and or_latest else None
+            release = in_force or self._release(s, None if or_latest else on)
             code = normalize_code(query).rstrip("-")
             if _CODE_LIKE.fullmatch(code):
                 hits = _code_prefix(s, release.id, code, billable_only, limit)

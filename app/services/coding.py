@@ -340,9 +340,21 @@ def _as_decimal(value: Any) -> Decimal | None:
     return value if isinstance(value, Decimal) and value.is_finite() else None
 
 
-def _decimal_problem(value: Any, what: str) -> str | None:
-    """Why `value` is not a usable quantity (an exact, finite, non-negative number with at
-    most 4 decimals, as ScaledDecimal stores), or None."""
+# Upper bounds a clerk cannot mean to pass: they keep every figure inside what the ledger
+# stores and what the 837P (SV102, SV104, CTP04) and the 1500 (box 24F, 24G) can carry.
+MAX_UNITS = Decimal(99999)
+MAX_CHARGE = Decimal("999999.99")
+MAX_NDC_QUANTITY = Decimal(9999999)
+
+
+def _bounded(value: Any, most: Decimal) -> Decimal | None:
+    d = _as_decimal(value)
+    return d if d is not None and d <= most else None
+
+
+def _decimal_problem(value: Any, what: str, most: Decimal) -> str | None:
+    """Why `value` is not a usable quantity (an exact, finite, non-negative number no larger
+    than `most` with at most 4 decimals, as ScaledDecimal stores), or None."""
     if isinstance(value, (float, bool)) or not isinstance(value, (Decimal, int)):
         return f"{what} must be an exact number."
     d = Decimal(value)
@@ -350,6 +362,8 @@ def _decimal_problem(value: Any, what: str) -> str | None:
         return f"{what} is not a number."
     if d < 0:
         return f"{what} cannot be negative."
+    if d > most:
+        return f"{what} cannot be more than {most:,}."
     if d != d.quantize(Decimal("0.0001"), ROUND_HALF_UP):
         return f"{what} has more than 4 decimal places."
     return None
@@ -374,17 +388,21 @@ def _clean_line(n: int, ln: LineDraft, p: dict[str, str]) -> LineDraft:
         p[f"{key} pointers"] = "Pointers are the diagnosis letters A–L."
     elif len(set(pointers)) != len(pointers):
         p[f"{key} pointers"] = "A diagnosis letter is listed twice."
-    if msg := _decimal_problem(ln.units, "Units"):
-        p[f"{key} units"] = msg
-    if ln.charge is not None and (msg := _decimal_problem(ln.charge, "The charge")):
-        p[f"{key} charge"] = msg
+    units_msg = _decimal_problem(ln.units, "Units", MAX_UNITS)
+    if units_msg:
+        p[f"{key} units"] = units_msg
+    charge_msg = None if ln.charge is None else _decimal_problem(ln.charge, "The charge",
+                                                                 MAX_CHARGE)
+    if charge_msg:
+        p[f"{key} charge"] = charge_msg
     elif ln.charge is not None and Decimal(ln.charge) != Decimal(ln.charge).quantize(CENT):
         p[f"{key} charge"] = "The charge has a fraction of a cent."
     ndc = _clean_ndc(key, ln, p)
     # Bad numbers are reported above and refuse the save; the edits still run on their
-    # nearest exact value so the preview stays useful while the coder fixes them.
-    units = _as_decimal(ln.units)
-    charge = None if ln.charge is None else _as_decimal(ln.charge)
+    # nearest exact value (or none, when out of range) so the preview stays useful while
+    # the coder fixes them.
+    units = _bounded(ln.units, MAX_UNITS)
+    charge = None if ln.charge is None else _bounded(ln.charge, MAX_CHARGE)
     return replace(ln, code=code, modifiers=mods, pointers=pointers, ndc=ndc,
                    units=Decimal(0) if units is None else units,
                    charge=None if charge is None else charge.quantize(CENT, ROUND_HALF_UP),
@@ -407,7 +425,8 @@ def _clean_ndc(key: str, ln: LineDraft, p: dict[str, str]) -> str:
             f"{k} ({v})" for k, v in ce.NDC_UNITS.items()) + "."
     if ln.ndc_quantity is None:
         p[f"{key} NDC quantity"] = "Enter the quantity of the drug given."
-    elif msg := _decimal_problem(ln.ndc_quantity, "The NDC quantity"):
+    elif msg := _decimal_problem(ln.ndc_quantity, "The NDC quantity",
+                                     MAX_NDC_QUANTITY):
         p[f"{key} NDC quantity"] = msg
     elif ln.ndc_quantity == 0:
         p[f"{key} NDC quantity"] = "The NDC quantity must be more than zero."
@@ -514,6 +533,10 @@ def _work(s: Session, enc: Encounter, patient: Patient, draft: CodingDraft) -> _
                                 f"{fact.display} is not an ICD-10-CM code in any loaded "
                                 "release: check the code.")
     for n, ln in enumerate(priced.lines, start=1):
+        if ln.charge is not None and ln.charge > MAX_CHARGE:
+            problems.setdefault(f"line {n} charge",
+                                f"The fee × units comes to more than {MAX_CHARGE:,} on one "
+                                "line: check the units, or split the line.")
         proc = facts.procedures.get(ln.code)
         if proc is not None and not proc.known:
             problems.setdefault(f"line {n} code",

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,9 +18,12 @@ from app.formats import observations as obs
 from app.formats.identifiers import PLACE_OF_SERVICE
 from app.models import (
     Allergy,
+    ChargeLine,
     Document,
     Encounter,
+    EncounterDiagnosis,
     Facility,
+    LedgerEntry,
     Medication,
     Observation,
     Patient,
@@ -294,8 +297,7 @@ class HistoryService:
             if obj is None or obj.patient_id != data.patient_id:
                 raise UserError(f"That {_NOUNS[model]} no longer exists; reopen the chart.")
             if model is Encounter:
-                for o in s.scalars(select(Observation).where(Observation.encounter_id == obj.id)):
-                    o.encounter_id = None
+                _release_encounter(s, obj.id)
             s.delete(obj)
             append_event(s, user, f"{_NOUNS[model]}.delete", entity=_NOUNS[model],
                          entity_id=data.id, patient_id=data.patient_id)
@@ -391,3 +393,19 @@ def _read_chart(s: Session, p: Patient) -> Chart:
                         for v in s.scalars(select(Provider))},
         facility_names={f.id: f.name for f in s.scalars(select(Facility))},
     )
+
+
+def _release_encounter(s: Session, encounter_id: int) -> None:
+    """Get an encounter ready to be deleted: its observations stay in the chart without it
+    and its diagnoses go with it. A visit with charge lines or ledger entries stays: money
+    history is append-only, so deleting it would lose what was billed."""
+    billed = s.scalar(select(ChargeLine.id).where(ChargeLine.encounter_id == encounter_id)
+                      .limit(1))
+    posted = s.scalar(select(LedgerEntry.id).where(LedgerEntry.encounter_id == encounter_id)
+                      .limit(1))
+    if billed is not None or posted is not None:
+        raise UserError("This encounter has been coded into charges, so it stays on the record. "
+                        "To correct it, void its charge lines in the Coding tab.")
+    for o in s.scalars(select(Observation).where(Observation.encounter_id == encounter_id)):
+        o.encounter_id = None
+    s.execute(delete(EncounterDiagnosis).where(EncounterDiagnosis.encounter_id == encounter_id))

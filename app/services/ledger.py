@@ -142,16 +142,27 @@ class LedgerService:
             return rows
 
     def balance(self, patient_id: int) -> Decimal:
-        """What the patient's account owes: the sum of all its entries."""
-        self._ctx.require(Permission.VIEW_LEDGER)
+        """What the patient's account owes: the sum of all its entries (audited)."""
+        user = self._ctx.require(Permission.VIEW_LEDGER)
         with self._db.session() as s:
-            return sum_amounts(s, LedgerEntry.patient_id == patient_id)
+            if s.get(Patient, patient_id) is None:
+                raise UserError("That patient no longer exists; search again.")
+            total = sum_amounts(s, LedgerEntry.patient_id == patient_id)
+            append_event(s, user, "ledger.balance", entity="patient", entity_id=patient_id,
+                         patient_id=patient_id)
+            return total
 
     def encounter_total(self, encounter_id: int) -> Decimal:
-        """The net of the entries posted for one encounter (its live charges)."""
-        self._ctx.require(Permission.VIEW_LEDGER)
+        """The net of the entries posted for one encounter (its live charges; audited)."""
+        user = self._ctx.require(Permission.VIEW_LEDGER)
         with self._db.session() as s:
-            return sum_amounts(s, LedgerEntry.encounter_id == encounter_id)
+            enc = s.get(Encounter, encounter_id)
+            if enc is None:
+                raise UserError("That encounter no longer exists; refresh the list.")
+            total = sum_amounts(s, LedgerEntry.encounter_id == encounter_id)
+            append_event(s, user, "ledger.balance", entity="encounter", entity_id=encounter_id,
+                         patient_id=enc.patient_id)
+            return total
 
 
 def _rows(s: Session, where: ColumnElement[bool]) -> list[LedgerRow]:

@@ -110,8 +110,10 @@ def edit_cell(qtbot, view: QTableView, row: int, column: int, text: str) -> None
     index = view.model().index(row, column)
     view.setCurrentIndex(index)
     view.edit(index)
-    editor = view.viewport().findChild(QLineEdit)
-    assert editor is not None, "the cell did not open an editor"
+    # The editor of an earlier edit may still await deletion: take the one now showing.
+    shown = [e for e in view.viewport().findChildren(QLineEdit) if e.isVisible()]
+    assert len(shown) == 1, "the cell did not open an editor"
+    editor = shown[0]
     editor.selectAll()
     qtbot.keyClick(editor, Qt.Key.Key_Delete)
     if text:

@@ -11,7 +11,7 @@ import pytest
 
 from app.cli import main
 from tests.conftest import ADMIN, ADMIN_PASSWORD, PASSPHRASE
-from tests.unit.test_hcpcs import BASE, fixed_bytes, record
+from tests.unit.test_hcpcs import BASE, CMS_HEADERS, CMS_ROWS, csv_bytes, fixed_bytes, record
 
 pytest_plugins = ["tests.unit.icd_fixture"]
 
@@ -72,3 +72,36 @@ def test_a_bad_hcpcs_line_imports_nothing_and_names_the_line(
     assert "nothing was imported" in err.lower() and f"line {len(BASE) + 1}" in err
     assert run(icd_db, "search", "abatacept", "--system", "hcpcs", "--json") == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_a_bad_hcpcs_csv_row_imports_nothing_and_names_the_line(
+        icd_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = ["V5180", "00100", "3", "Hearing aid", "Hearing aid", "", "19821301", "", "", ""]
+    path = tmp_path / "hcpcs.csv"
+    path.write_bytes(csv_bytes(CMS_HEADERS, [*CMS_ROWS, bad]))
+    assert run(icd_db, "import-hcpcs", str(path), "--release", "2019") == 1
+    err = capsys.readouterr().err
+    assert "nothing was imported" in err.lower()
+    assert f"line {len(CMS_ROWS) + 2}, ADD DT" in err
+    assert run(icd_db, "search", "abatacept", "--system", "hcpcs", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_hcpcs_search_billable_leaves_out_ended_codes_before_the_limit(
+        icd_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ended = [record(f"V51{n:02d}", 100, "3", f"Hearing aid model {n}", f"Hearing aid {n}",
+                    "19820101", "19820101", "20181231", "D") for n in range(10, 20)]
+    current = record("V5299", 100, "3", "Hearing aid, current model", "Hearing aid current",
+                     "19820101", "19820101")
+    path = tmp_path / "HCPC2019_ANWEB.txt"
+    path.write_bytes(fixed_bytes([*BASE, *ended, current]))
+    assert run(icd_db, "import-hcpcs", str(path)) == 0
+    capsys.readouterr()
+    # a code prefix lists codes in code order, so the ended V51xx codes fill the first page
+    assert run(icd_db, "search", "V5", "--system", "hcpcs", "--limit", "3", "--json") == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert [(h["code"], h["billable"]) for h in hits] == [
+        ("V5110", False), ("V5111", False), ("V5112", False)]
+    assert run(icd_db, "search", "V5", "--system", "hcpcs", "--limit", "3", "--billable",
+               "--json") == 0
+    assert [h["code"] for h in json.loads(capsys.readouterr().out)] == ["V5299"]

@@ -104,6 +104,9 @@ def test_search_uses_the_release_in_force_on_the_date(two_releases: CodeSetServi
     assert two_releases.search_diagnoses("remission", on=R1_FROM) == []
     with pytest.raises(UserError, match="covers 09/30/2025"):
         two_releases.search_diagnoses("E11", on=R1_FROM - timedelta(days=1))
+    # the coding page's picker: the release in force, else the newest rather than nothing
+    assert codes(on=R2_FROM - timedelta(days=1), or_latest=True) == ["E11", "E11.65", "E11.9"]
+    assert codes(on=R1_FROM - timedelta(days=1), or_latest=True) == ["E11", "E11.9", "E11.A"]
 
 
 def test_releases_must_be_loaded_oldest_first_and_once(two_releases: CodeSetService) -> None:

@@ -301,6 +301,29 @@ def test_preview_writes_nothing(sv: Services, coding: CodingService, eid: int) -
         assert s.get(Encounter, eid).coding_status == "uncoded"  # type: ignore[union-attr]
 
 
+def test_a_coded_encounter_cannot_be_deleted_from_the_chart(sv: Services, coding: CodingService,
+                                                            eid: int, pid: int) -> None:
+    save(coding, eid, visit())
+    enc = next(e for e in sv.history.open_chart(pid).encounters if e.id == eid)
+    with pytest.raises(UserError, match="void its charge lines in the Coding tab"):
+        sv.history.delete(enc)
+    save(coding, eid, CodingDraft(("E11.9",), ()))  # every line voided: still billed once
+    with pytest.raises(UserError, match="stays on the record"):
+        sv.history.delete(enc)
+    assert [e.id for e in sv.history.open_chart(pid).encounters] == [eid]
+    assert balance(sv, pid) == Decimal("0.00") and len(entries(sv)) == 2
+
+
+def test_an_encounter_with_diagnoses_only_is_deleted_with_them(
+        sv: Services, coding: CodingService, eid: int, pid: int) -> None:
+    save(coding, eid, CodingDraft(("E11.9", "I10"), ()))
+    enc = next(e for e in sv.history.open_chart(pid).encounters if e.id == eid)
+    sv.history.delete(enc)
+    assert sv.history.open_chart(pid).encounters == []
+    with sv.db.session() as s:
+        assert s.scalar(select(func.count(EncounterDiagnosis.id))) == 0
+
+
 def test_missing_encounter_is_a_clear_error(coding: CodingService) -> None:
     with pytest.raises(UserError, match="no longer exists"):
         coding.open(999)
@@ -323,6 +346,12 @@ def test_missing_encounter_is_a_clear_error(coding: CodingService) -> None:
     (visit(LineDraft("99213", pointers="AA")), "line 1 pointers"),
     (visit(LineDraft("99213", pointers="A", charge=Decimal("-5"))), "line 1 charge"),
     (visit(LineDraft("99213", pointers="A", charge=Decimal("1.005"))), "line 1 charge"),
+    (visit(LineDraft("99213", units=Decimal("1E+30"), pointers="A")), "line 1 units"),
+    (visit(LineDraft("99213", units=Decimal(100000), pointers="A")), "line 1 units"),
+    (visit(LineDraft("99213", pointers="A", charge=Decimal("1E+30"))), "line 1 charge"),
+    (visit(LineDraft("99213", pointers="A", charge=Decimal("1000000.00"))), "line 1 charge"),
+    (visit(LineDraft("J1100", pointers="A", ndc="00409-4723-01", ndc_unit="ML",
+                     ndc_quantity=Decimal("1E+40"))), "line 1 NDC quantity"),
     (visit(LineDraft("J1100", pointers="A", ndc="1234567890", ndc_unit="ML",
                      ndc_quantity=Decimal(1))), "line 1 NDC"),
     (visit(LineDraft("J1100", pointers="A", ndc="00409-4723-01", ndc_unit="XX",
@@ -342,6 +371,23 @@ def test_bad_data_is_refused_naming_the_field_and_nothing_is_written(
     assert field in err.value.problems
     assert (entries(sv), charge_lines(sv)) == ([], [])
     assert coding.preview(eid, draft).problems.keys() == err.value.problems.keys()
+
+
+def test_the_largest_units_and_charge_are_accepted(sv: Services, coding: CodingService,
+                                                   eid: int, pid: int) -> None:
+    res = save(coding, eid, visit(LineDraft("96372", units=coding_module.MAX_UNITS, pointers="A"),
+                                  LineDraft("99213", pointers="A",
+                                            charge=coding_module.MAX_CHARGE)))
+    assert [r.amount for r in res.posted] == [Decimal("34999.65"), Decimal("999999.99")]
+    assert balance(sv, pid) == Decimal("1034999.64")
+
+
+def test_fee_times_units_over_the_line_maximum_is_refused(sv: Services, coding: CodingService,
+                                                          eid: int) -> None:
+    with pytest.raises(ValidationError) as err:
+        save(coding, eid, visit(LineDraft("99213", units=Decimal(10000), pointers="A")))
+    assert "line 1 charge" in err.value.problems
+    assert (entries(sv), charge_lines(sv)) == ([], [])
 
 
 def test_ndc_printed_as_4_4_2_is_stored_as_11_digits(coding: CodingService, eid: int) -> None:

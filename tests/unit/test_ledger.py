@@ -159,6 +159,23 @@ def test_an_empty_account_has_a_zero_balance(ledger: LedgerService, pid: int) ->
     assert ledger.entries(pid) == []
 
 
+def test_looking_at_a_balance_is_audited(admin: Services, ledger: LedgerService,
+                                         pid: int) -> None:
+    enc = admin.history.save(EncounterData(pid, date(2024, 5, 1)))
+    assert enc.id is not None
+    ledger.balance(pid)
+    ledger.encounter_total(enc.id)
+    with admin.db.session() as s:
+        seen = [(ev.entity, ev.entity_id, ev.patient_id) for ev in s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "ledger.balance")
+            .order_by(AuditEvent.seq))]
+    assert seen == [("patient", str(pid), pid), ("encounter", str(enc.id), pid)]
+    with pytest.raises(UserError, match="no longer exists"):
+        ledger.balance(9999)
+    with pytest.raises(UserError, match="no longer exists"):
+        ledger.encounter_total(9999)
+
+
 # --- the triggers ------------------------------------------------------------------------------
 @pytest.mark.parametrize("sql", [
     "UPDATE ledger_entry SET amount = 1",

@@ -66,14 +66,16 @@ class PickedCode:
 SearchFn = Callable[[str], list[PickedCode]]
 
 
-def diagnosis_search(code_sets: CodeSetService) -> SearchFn:
-    """ICD-10-CM codes from the latest release (validity on the date of service is a code
-    edit the coding page shows, so an older or newer code can still be found and fixed)."""
+def diagnosis_search(code_sets: CodeSetService, dos: Callable[[], date | None]) -> SearchFn:
+    """ICD-10-CM codes from the release in force on the encounter's date of service, or
+    the latest when no loaded release covers it (the coding page then shows the validity
+    edit, so the code can still be found and fixed)."""
 
     def search(query: str) -> list[PickedCode]:
         return [PickedCode(h.code, h.description, h.billable,
                            note="" if h.billable else "No – a heading")
-                for h in code_sets.search_diagnoses(query, limit=LIMIT)]
+                for h in code_sets.search_diagnoses(query, on=dos(), or_latest=True,
+                                                    limit=LIMIT)]
 
     return search
 

@@ -31,8 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
-from app.models.codes import CPT, HCPCS, ICD10CM
-from app.services.code_sets import CodeSetService, ReleaseInfo
+from app.services.code_sets import CPT, HCPCS, ICD10CM, CodeSetService, ReleaseInfo
 from app.services.context import UserContext
 from app.services.permissions import Permission
 from app.services.procedure_codes import (

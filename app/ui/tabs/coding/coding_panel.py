@@ -103,7 +103,8 @@ class CodingPanel(QWidget):
 
     # --- construction ------------------------------------------------------------------------
     def _build(self) -> None:
-        self.diagnoses = DiagnosesList(diagnosis_search(self._sv.code_sets))
+        self.diagnoses = DiagnosesList(diagnosis_search(
+            self._sv.code_sets, lambda: self.enc.dos if self.enc else None))
         self.lines = LinesPanel(self._procedure_search, lambda: len(self.diagnoses.items))
         self.edits = EditsPanel()
         self.charges = ChargesPosted()

@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError, ValidationError
-from app.models.codes import ICD10CM
-from app.services.code_sets import CodeSetService
+from app.services.code_sets import ICD10CM, CodeSetService
 from app.services.context import UserContext
 from app.services.directory import DirectoryService
 from app.services.favorites import DIAGNOSES, PROCEDURES, FavoriteRow, FavoriteService
@@ -191,9 +190,11 @@ class FavoritesPage(QWidget):
         if self.provider_id() is None:
             return
         if group == DIAGNOSES:
-            title, search = "Add diagnoses to the quick picks", diagnosis_search(self._code_sets)
+            search = diagnosis_search(self._code_sets, lambda: None)
+            title = "Add diagnoses to the quick picks"
         else:
-            title, search = "Add procedures to the quick picks", procedure_search(self._codes)
+            search = procedure_search(self._codes)
+            title = "Add procedures to the quick picks"
         picker = CodePicker(title, search, keep_open=True, parent=self,
                             hint="Type a code or words; Enter adds the highlighted code")
         picker.picked.connect(lambda hit: self._picked(picker, group, hit))

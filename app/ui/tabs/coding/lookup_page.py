@@ -29,8 +29,14 @@ from PySide6.QtWidgets import (
 
 from app.errors import UserError
 from app.formats.icd10cm import BLOCK, CHAPTER
-from app.models.codes import CPT, HCPCS, ICD10CM
-from app.services.code_sets import CodeSetService, DiagnosisDetail, DiagnosisHit
+from app.services.code_sets import (
+    CPT,
+    HCPCS,
+    ICD10CM,
+    CodeSetService,
+    DiagnosisDetail,
+    DiagnosisHit,
+)
 from app.services.procedure_codes import ProcedureCodeService, ProcedureDetail
 from app.ui.errors import show_error
 from app.ui.table_models.reference_table_models import (
