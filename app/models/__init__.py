@@ -10,6 +10,16 @@ from app.models.codes import (
     ProcedureCode,
 )
 from app.models.coding import ChargeLine, EncounterDiagnosis
+from app.models.coverage import (
+    Benefit,
+    ControlNumber,
+    Coverage,
+    CoverageRank,
+    DemographicDifference,
+    EligibilityCheck,
+    EligibilityInquiry,
+    X12File,
+)
 from app.models.fees import ContractRate, FeeScheduleEntry, MueLimit, NcciEdit
 from app.models.history import (
     Allergy,
@@ -27,8 +37,18 @@ from app.models.payer import Payer
 from app.models.practice import Facility, Practice, Provider
 from app.models.settings import Setting
 from app.models.user import User
+from app.models.work import WorkItem
 
 __all__ = [
+    "Benefit",
+    "ControlNumber",
+    "Coverage",
+    "CoverageRank",
+    "DemographicDifference",
+    "EligibilityCheck",
+    "EligibilityInquiry",
+    "WorkItem",
+    "X12File",
     "ChargeLine",
     "CodeSetRelease",
     "ContractRate",

@@ -7,6 +7,7 @@ from app.services.backup import BackupService
 from app.services.code_sets import CodeSetService
 from app.services.coding import CodingService
 from app.services.context import UserContext
+from app.services.coverage import CoverageService
 from app.services.database import Database
 from app.services.directory import DirectoryService
 from app.services.documents import DocumentService
@@ -47,6 +48,7 @@ class Services:
         self.ncci = NcciService(db, self.ctx)
         self.coding = CodingService(db, self.ctx)
         self.ledger = LedgerService(db, self.ctx)
+        self.coverage = CoverageService(db, self.ctx)
 
 
 __all__ = ["Services"]

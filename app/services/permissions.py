@@ -35,6 +35,7 @@ class Permission(StrEnum):
     MANAGE_CODE_SETS = "manage_code_sets"
     MANAGE_FEES = "manage_fees"
     VIEW_LEDGER = "view_ledger"
+    EDIT_COVERAGE = "edit_coverage"
     VIEW_DIRECTORY = "view_directory"
     MANAGE_PRACTICE = "manage_practice"
     MANAGE_USERS = "manage_users"
@@ -59,6 +60,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.MANAGE_FEES: "Edit the fee schedule and payer contract rates; import "
                             "NCCI/MUE edits",
     Permission.VIEW_LEDGER: "See charges, payments and balances",
+    Permission.EDIT_COVERAGE: "Enter coverages, verify benefits, exchange 270/271 files and "
+                              "accept what a payer reports",
     Permission.VIEW_DIRECTORY: "See the practice, providers, facilities and payers",
     Permission.MANAGE_PRACTICE: "Edit the practice, providers, facilities and payers",
     Permission.MANAGE_USERS: "Create, disable, unlock users and reset passwords",
@@ -74,12 +77,12 @@ _EVERYONE = frozenset({Permission.VIEW_DIRECTORY, Permission.VIEW_PATIENTS})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.FRONT_DESK: _EVERYONE | {Permission.EDIT_PATIENTS, Permission.IMPORT_PATIENTS,
-                                 Permission.EDIT_HISTORY},
+                                 Permission.EDIT_HISTORY, Permission.EDIT_COVERAGE},
     Role.CODER: _EVERYONE | {Permission.EDIT_HISTORY, Permission.CODE_ENCOUNTERS,
                             Permission.MANAGE_CODE_SETS, Permission.VIEW_LEDGER},
     Role.BILLER: _EVERYONE | {Permission.BACKUP, Permission.VIEW_FULL_SSN,
                              Permission.CODE_ENCOUNTERS, Permission.MANAGE_FEES,
-                             Permission.VIEW_LEDGER},
+                             Permission.VIEW_LEDGER, Permission.EDIT_COVERAGE},
 }
 
 

@@ -16,6 +16,7 @@ from app.services.permissions import Permission
 IDLE_LOCK_MINUTES = "idle_lock_minutes"
 ALLOW_REMEMBER_PASSPHRASE = "allow_remember_passphrase"  # noqa: S105 - a setting key
 IS_DEMO = "is_demo"
+VERIFY_WITHIN_DAYS = "verify_within_days"
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class ClinicSettings:
     idle_lock_minutes: int = 10
     allow_remember_passphrase: bool = True
     is_demo: bool = False
+    verify_within_days: int = 30
 
 
 def read_settings(s: Session) -> ClinicSettings:
@@ -32,6 +34,7 @@ def read_settings(s: Session) -> ClinicSettings:
         idle_lock_minutes=int(values.get(IDLE_LOCK_MINUTES, d.idle_lock_minutes)),
         allow_remember_passphrase=values.get(ALLOW_REMEMBER_PASSPHRASE, "1") == "1",
         is_demo=values.get(IS_DEMO, "0") == "1",
+        verify_within_days=int(values.get(VERIFY_WITHIN_DAYS, d.verify_within_days)),
     )
 
 
@@ -58,6 +61,15 @@ class SettingsService:
         with self._db.session() as s:
             put(s, IDLE_LOCK_MINUTES, str(minutes))
             append_event(s, user, "settings.update", details={"fields": [IDLE_LOCK_MINUTES]})
+
+    def set_verify_within_days(self, days: int) -> None:
+        """How recent a benefits verification must be before a visit (1 to 365 days)."""
+        user = self._ctx.require(Permission.MANAGE_SETTINGS)
+        if not 1 <= days <= 365:
+            raise UserError("Verification is wanted within 1 to 365 days of the visit.")
+        with self._db.session() as s:
+            put(s, VERIFY_WITHIN_DAYS, str(days))
+            append_event(s, user, "settings.update", details={"fields": [VERIFY_WITHIN_DAYS]})
 
     def set_allow_remember_passphrase(self, allow: bool) -> None:
         """Whether workstations may keep the clinic passphrase in the OS keyring."""
