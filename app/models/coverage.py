@@ -175,6 +175,7 @@ class EligibilityCheck(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     file_id: Mapped[int | None] = mapped_column(ForeignKey("x12_file.id"), nullable=True)
     rejected: Mapped[bool] = mapped_column(Boolean, default=False)
+    rejections: Mapped[str] = mapped_column(Text, default="")  # JSON: AAA code, message
     checked_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

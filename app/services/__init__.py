@@ -11,6 +11,7 @@ from app.services.coverage import CoverageService
 from app.services.database import Database
 from app.services.directory import DirectoryService
 from app.services.documents import DocumentService
+from app.services.eligibility import EligibilityService
 from app.services.favorites import FavoriteService
 from app.services.fees import FeeService
 from app.services.history import HistoryService
@@ -49,6 +50,7 @@ class Services:
         self.coding = CodingService(db, self.ctx)
         self.ledger = LedgerService(db, self.ctx)
         self.coverage = CoverageService(db, self.ctx)
+        self.eligibility = EligibilityService(db, self.ctx)
 
 
 __all__ = ["Services"]

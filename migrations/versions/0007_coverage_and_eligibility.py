@@ -123,6 +123,7 @@ def upgrade() -> None:
     sa.Column('notes', sa.Text(), nullable=False),
     sa.Column('file_id', sa.Integer(), nullable=True),
     sa.Column('rejected', sa.Boolean(), nullable=False),
+    sa.Column('rejections', sa.Text(), nullable=False),
     sa.Column('checked_by', sa.String(length=40), nullable=False),
     sa.Column('created_at', app.models.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['coverage_id'], ['coverage.id'], name=op.f('fk_eligibility_check_coverage_id_coverage')),

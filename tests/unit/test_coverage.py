@@ -15,22 +15,10 @@ from app.errors import ConflictError, PermissionDenied, UserError, ValidationErr
 from app.models import AuditEvent, Coverage, EligibilityCheck
 from app.services import Services
 from app.services.coverage import CoverageData, CoverageService
-from app.services.directory import PayerData
 from tests.conftest import ADMIN, ADMIN_PASSWORD, add_user
 from tests.unit.test_coding import new_patient
 
 JAN1 = date(2025, 1, 1)
-
-
-@pytest.fixture
-def payers(admin: Services) -> dict[str, int]:
-    out = {}
-    for name, code in (("Acme Health", "ACME1"), ("Bravo Care", "BRAVO"),
-                       ("Charlie Plan", "CHARL"), ("Delta Dental", "DELTA")):
-        saved = admin.directory.save_payer(PayerData(name, code, "CI"))
-        assert saved.id is not None
-        out[code] = saved.id
-    return out
 
 
 @pytest.fixture
