@@ -151,7 +151,9 @@ def check_coverage(d: CoverageData, today: date) -> dict[str, str]:
         p["member_id"] = "Enter the member ID from the insurance card."
     elif len(d.member_id) > 80 or not all(c.isalnum() or c in "-" for c in d.member_id):
         p["member_id"] = "A member ID has letters, digits and hyphens only (up to 80)."
-    if d.effective_to is not None and d.effective_to < d.effective_from:
+    if d.effective_from is None:
+        p["effective_from"] = "Enter the date the coverage starts."
+    elif d.effective_to is not None and d.effective_to < d.effective_from:
         p["effective_to"] = "The coverage cannot end before it starts."
     if d.relationship not in RELATIONSHIPS:
         p["relationship"] = "Choose the patient's relationship to the subscriber."
@@ -322,12 +324,12 @@ class CoverageService:
         user = self._ctx.require(Permission.EDIT_COVERAGE)
         data = normalise(data)
         problems = check_coverage(data, date.today())
-        if problems:
-            raise ValidationError(problems, "coverage")
         try:
             with self._db.session() as s:
                 _patient(s, data.patient_id)
-                _payer(s, data.payer_id, data.id is None)
+                problems.update(_payer_problem(s, data.payer_id, data.id is None))
+                if problems:
+                    raise ValidationError(problems, "coverage")
                 cov, changed = (_create(s, user, data) if data.id is None
                                 else _update(s, data))
                 append_event(s, user, "coverage.create" if data.id is None else
@@ -366,15 +368,13 @@ def _patient(s: Session, patient_id: int) -> Patient:
     return p
 
 
-def _payer(s: Session, payer_id: int, new: bool) -> Payer:
-    payer = s.get(Payer, payer_id)
+def _payer_problem(s: Session, payer_id: int, new: bool) -> dict[str, str]:
+    payer = s.get(Payer, payer_id) if payer_id else None
     if payer is None:
-        raise ValidationError({"payer": "Choose a payer from the payers directory."},
-                              "coverage")
+        return {"payer_id": "Choose a payer from the payers directory."}
     if new and not payer.active:
-        raise ValidationError({"payer": "That payer is marked inactive in the directory."},
-                              "coverage")
-    return payer
+        return {"payer_id": "That payer is marked inactive in the directory."}
+    return {}
 
 
 def _create(s: Session, user: CurrentUser, data: CoverageData) -> tuple[Coverage, list[str]]:

@@ -30,6 +30,13 @@ from app.services.permissions import Permission
 PHONE, PORTAL, FILE_271 = "phone", "portal", "271"
 METHODS = {PHONE: "Phone call", PORTAL: "Payer portal", FILE_271: "271 file"}
 COPAY, COINSURANCE = "B", "A"
+# The service types (X12 data element 1365) a clerk asks about on the phone most often.
+PHONE_SERVICE_TYPES: dict[str, str] = {
+    "30": "Health benefit plan coverage", "98": "Professional (physician) visit – office",
+    "1": "Medical care", "UC": "Urgent care", "86": "Emergency services",
+    "5": "Diagnostic lab", "4": "Diagnostic X-ray", "2": "Surgical", "PT": "Physical therapy",
+    "33": "Chiropractic", "MH": "Mental health", "AL": "Vision (optometry)", "88": "Pharmacy",
+}
 NETWORK = {"Y": "In network", "N": "Out of network", "W": "Either", "U": "Unknown", "": ""}
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999.99")
@@ -374,3 +381,68 @@ def _coverage(s: Session, coverage_id: int) -> _Found:
     if row is None:
         raise UserError("That coverage no longer exists; reopen the patient.")
     return _Found(row[0], row[1])
+
+
+# --- in words ----------------------------------------------------------------------------------
+BENEFIT_WORDS = {"1": "Active coverage", "6": "Inactive", "A": "Coinsurance", "B": "Copay",
+                 "C": "Deductible", "G": "Out-of-pocket maximum", "F": "Limitation",
+                 "I": "Not covered", "D": "Benefit description", "N": "Services restricted",
+                 "CB": "Coverage basis", "R": "Other or additional payer",
+                 "L": "Primary care provider", "MC": "Managed care coordinator"}
+
+
+def _money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def _pair(label: str, total: Decimal | None, met: Decimal | None) -> str | None:
+    if total is None and met is None:
+        return None
+    left = "" if total is None or met is None else f", {total - met:,.2f} left"
+    return f"{label}: {_money(total)} (met {_money(met)}{left})"
+
+
+def benefit_text(b: BenefitData, service_words: dict[str, str] | None = None) -> str:
+    """One benefit line in words: "Copay, office visit (98), in network: 25.00"."""
+    words = service_words or PHONE_SERVICE_TYPES
+    parts = [BENEFIT_WORDS.get(b.code, f"Benefit {b.code}")]
+    if b.service_type:
+        parts.append(f"{words.get(b.service_type, 'service type')} ({b.service_type})")
+    if b.coverage_level:
+        parts.append(b.coverage_level)
+    if NETWORK.get(b.in_network):
+        parts.append(NETWORK[b.in_network].lower())
+    value = [f"{b.percent.normalize():f}%" if b.percent is not None else "",
+             _money(b.amount) if b.amount is not None else ""]
+    text = ", ".join(parts)
+    shown = " ".join(v for v in value if v)
+    return f"{text}: {shown}" if shown else text
+
+
+def describe_check(d: CheckDetail) -> list[str]:
+    """What a verification says, line by line, for the clerk to read."""
+    c = d.data
+    lines = [f"{METHODS.get(c.method, c.method)} on {c.checked_on:%m/%d/%Y} by "
+             f"{d.row.checked_by}: {d.row.status}"]
+    if c.representative or c.reference:
+        lines.append(f"Spoke to {c.representative or '—'}; reference {c.reference or '—'}")
+    lines += [f"✖ {r.message} (code {r.code})" for r in d.rejections]
+    if c.plan_begin or c.plan_end:
+        begin = f"{c.plan_begin:%m/%d/%Y}" if c.plan_begin else "?"
+        end = f"{c.plan_end:%m/%d/%Y}" if c.plan_end else "?"
+        lines.append(f"Plan dates: {begin} – {end}")
+    for label, name in (("Deductible", "deductible"), ("Family deductible", "family_deductible"),
+                        ("Out-of-pocket maximum", "oop"),
+                        ("Family out-of-pocket maximum", "family_oop")):
+        if text := _pair(label, getattr(c, f"{name}_total"), getattr(c, f"{name}_met")):
+            lines.append(text)
+    if c.prior_auth_required is not None:
+        lines.append("Prior authorisation required" if c.prior_auth_required
+                     else "No prior authorisation required")
+    if c.visit_limit is not None:
+        lines.append(f"Visit limit {c.visit_limit}, used {c.visits_used or 0}")
+    lines += [benefit_text(b) for b in c.benefits]
+    lines += [f"  {m}" for b in c.benefits for m in b.messages]
+    if c.notes:
+        lines.append(f"Notes: {c.notes}")
+    return lines

@@ -66,6 +66,13 @@ def _coding_tab(sv: Services, parent: QWidget) -> QWidget:
                      parent=parent)
 
 
+def _benefits_tab(sv: Services, parent: QWidget) -> QWidget:
+    from app.ui.tabs.benefits_tab import BenefitsTab
+
+    return BenefitsTab(ctx=sv.ctx, patients=sv.patients, coverage=sv.coverage,
+                       eligibility=sv.eligibility, directory=sv.directory, parent=parent)
+
+
 def _can_see_patients(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_PATIENTS)
 
@@ -75,9 +82,10 @@ def _can_admin(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_DIRECTORY)
 
 
-# Later issues add benefits, claims, payments, plans and quality here.
+# Later issues add claims, payments, plans and quality here.
 TABS: tuple[TabSpec, ...] = (
     TabSpec("history", "Patients", _history_tab, _can_see_patients),
+    TabSpec("benefits", "Benefits", _benefits_tab, _can_see_patients),
     TabSpec("coding", "Coding", _coding_tab, _can_see_patients),
     TabSpec("admin", "Admin", _admin_tab, _can_admin),
 )

@@ -5,11 +5,9 @@ factory that gets the tab's services, and who may see the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from app.services.code_sets import CodeSetService
 from app.services.coding import CodingService
@@ -22,6 +20,7 @@ from app.services.ncci import NcciService
 from app.services.permissions import Permission
 from app.services.procedure_codes import ProcedureCodeService
 from app.ui.tabs.coding import coding_panel
+from app.ui.widgets.paged_tab import PagedTab, PageSpec
 
 
 @dataclass(frozen=True)
@@ -30,13 +29,6 @@ class CodingServices(coding_panel.PanelServices):
 
     fees: FeeService
     ncci: NcciService
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    title: str
-    factory: Callable[[CodingServices], QWidget]
-    allowed: Callable[[UserContext], bool]
 
 
 def _encounters(sv: CodingServices) -> QWidget:
@@ -87,7 +79,7 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
-class CodingTab(QWidget):
+class CodingTab(PagedTab):
     slug = "coding"
     title = "Coding"
 
@@ -96,29 +88,6 @@ class CodingTab(QWidget):
                  ledger: LedgerService, directory: DirectoryService, fees: FeeService,
                  ncci: NcciService, pages: tuple[PageSpec, ...] = PAGES,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
         sv = CodingServices(ctx, coding, code_sets, procedure_codes, favorites, ledger,
                             directory, fees, ncci)
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.pages: dict[str, Any] = {}
-        for spec in pages:
-            if spec.allowed(ctx):
-                page = spec.factory(sv)
-                self.pages[spec.title] = page
-                self.tabs.addTab(page, spec.title)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tabs)
-
-    def page(self, title: str) -> Any:
-        """A page by its title, brought to the front."""
-        page = self.pages[title]
-        self.tabs.setCurrentWidget(page)
-        return page
-
-    def prepare_screenshot(self) -> None:
-        page = self.tabs.currentWidget()
-        prepare = getattr(page, "prepare_screenshot", None)
-        if prepare is not None:
-            prepare()
+        super().__init__(sv, ctx, pages, parent)

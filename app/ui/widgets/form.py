@@ -3,7 +3,8 @@ words under its field, and a dialog that submits such a form to a service.
 
 What the clerk typed is never thrown away when a save is refused: the problems are shown and
 the editors keep their text. Kinds: text, combo, int, bool, date (typed as MM/DD/YYYY or ISO,
-read as a `datetime.date`) and multiline.
+read as a `datetime.date`), money (typed as 1,234.50 or $25, read as a `Decimal`, blank as
+None) and multiline.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -33,7 +36,7 @@ from app.formats.identifiers import digits
 from app.formats.names import parse_typed_date
 from app.ui.errors import show_error
 
-Kind = Literal["text", "combo", "int", "bool", "date", "multiline"]
+Kind = Literal["text", "combo", "int", "bool", "date", "multiline", "money"]
 PROBLEM_STYLE = "color: #b00020;"
 
 
@@ -101,13 +104,57 @@ class DateLineEdit(QLineEdit):
         self.setText(f"{value:%m/%d/%Y}" if isinstance(value, date) else (value or ""))
 
 
+class MoneyLineEdit(QLineEdit):
+    """An amount typed as 1,234.50, $25 or 25; blank is None. Never a float."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.setPlaceholderText("0.00")
+
+    def money_value(self) -> Decimal | None:
+        """The amount, or None when blank or unreadable (`is_readable` tells which)."""
+        try:
+            return parse_money(self.text())
+        except ValueError:
+            return None
+
+    def is_readable(self) -> bool:
+        try:
+            parse_money(self.text())
+        except ValueError:
+            return False
+        return True
+
+    def set_money(self, value: Decimal | None) -> None:
+        self.setText("" if value is None else f"{value:,.2f}")
+
+
+def parse_money(text: str) -> Decimal | None:
+    """`Decimal` of what was typed ("$1,234.50" → 1234.50); None when blank; ValueError when
+    it is not an amount."""
+    cleaned = text.strip().replace(",", "").removeprefix("$").strip()
+    if not cleaned:
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError("not an amount") from None
+    if not value.is_finite():
+        raise ValueError("not an amount")
+    return value
+
+
 UNREADABLE_DATE = "is not a date; type it as MM/DD/YYYY."
+UNREADABLE_MONEY = "is not an amount; type it as 1234.50."
 MULTILINE_HEIGHT = 72
 
 
 def _make_editor(spec: FieldSpec) -> QWidget:
     if spec.kind == "date":
         return DateLineEdit()
+    if spec.kind == "money":
+        return MoneyLineEdit()
     if spec.kind == "multiline":
         plain = QPlainTextEdit()
         plain.setPlaceholderText(spec.hint)
@@ -136,6 +183,8 @@ def _make_editor(spec: FieldSpec) -> QWidget:
 def _set_editor(w: QWidget, spec: FieldSpec, value: Any) -> None:
     if isinstance(w, DateLineEdit):
         w.set_date(value)
+    elif isinstance(w, MoneyLineEdit):
+        w.set_money(value)
     elif isinstance(w, QPlainTextEdit):
         w.setPlainText("" if value is None else str(value))
     elif isinstance(w, QComboBox):
@@ -156,6 +205,8 @@ def _set_editor(w: QWidget, spec: FieldSpec, value: Any) -> None:
 def _read_editor(w: QWidget) -> Any:
     if isinstance(w, DateLineEdit):
         return w.date_value()
+    if isinstance(w, MoneyLineEdit):
+        return w.money_value()
     if isinstance(w, QPlainTextEdit):
         return w.toPlainText()
     if isinstance(w, QComboBox):
@@ -172,21 +223,29 @@ class FormWidget(QWidget):
     """Editors for a list of `FieldSpec`s, each with its own problem line."""
 
     def __init__(self, specs: tuple[FieldSpec, ...], parent: QWidget | None = None,
-                 problem_width: int = 300) -> None:
+                 problem_width: int = 300, split_at: Iterable[str] = ()) -> None:
+        """`split_at`: attributes that start a new column (a long form side by side)."""
         super().__init__(parent)
         self.specs = {s.attr: s for s in specs}
         self.editors: dict[str, QWidget] = {}
         self._problems: dict[str, QLabel] = {}
         self._problem_width = problem_width
         self.summary = _problem_label()
-        self._layout = layout = QFormLayout()
-        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        starts = set(split_at)
+        self._layouts: list[QFormLayout] = []
+        columns = QHBoxLayout()
+        columns.setSpacing(24)
         for spec in specs:
-            layout.addRow(f"{spec.label}:", self._row(spec))
+            if not self._layouts or spec.attr in starts:
+                self._layouts.append(QFormLayout())
+                self._layouts[-1].setFieldGrowthPolicy(
+                    QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+                columns.addLayout(self._layouts[-1])
+            self._layouts[-1].addRow(f"{spec.label}:", self._row(spec))
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.summary)
-        outer.addLayout(layout)
+        outer.addLayout(columns)
 
     def _row(self, spec: FieldSpec) -> QWidget:
         editor = _make_editor(spec)
@@ -241,8 +300,11 @@ class FormWidget(QWidget):
 
     def input_problems(self) -> dict[str, str]:
         """What cannot even be read (a date that is not a date), before any service is asked."""
-        return {attr: UNREADABLE_DATE for attr, w in self.editors.items()
-                if isinstance(w, DateLineEdit) and not w.is_readable()}
+        problems = {attr: UNREADABLE_DATE for attr, w in self.editors.items()
+                    if isinstance(w, DateLineEdit) and not w.is_readable()}
+        problems.update({attr: UNREADABLE_MONEY for attr, w in self.editors.items()
+                         if isinstance(w, MoneyLineEdit) and not w.is_readable()})
+        return problems
 
     def set_fields_enabled(self, attrs: Iterable[str], enabled: bool) -> None:
         """Grey out some fields (and their labels), e.g. parts that do not apply."""
@@ -250,9 +312,10 @@ class FormWidget(QWidget):
             w = self.editors[attr]
             w.setEnabled(enabled)
             box = w.parentWidget()
-            label = self._layout.labelForField(box) if box is not None else None
-            if label is not None:
-                label.setEnabled(enabled)
+            for layout in self._layouts:
+                label = layout.labelForField(box) if box is not None else None
+                if label is not None:
+                    label.setEnabled(enabled)
 
     def problem(self, attr: str) -> str:
         """The problem shown under a field ('' when none)."""
@@ -304,11 +367,11 @@ class FormDialog(QDialog):
 
     def __init__(self, title: str, specs: tuple[FieldSpec, ...],
                  submit: Callable[[dict[str, Any]], object], parent: QWidget | None = None,
-                 intro: str = "") -> None:
+                 intro: str = "", split_at: Iterable[str] = ()) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self._submit = submit
-        self.form = FormWidget(specs)
+        self.form = FormWidget(specs, split_at=split_at)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.submit)

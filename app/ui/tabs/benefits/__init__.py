@@ -1,0 +1,1 @@
+"""The Benefits tab's pages and dialogs."""

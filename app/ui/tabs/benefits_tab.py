@@ -1,0 +1,52 @@
+"""The Benefits tab: who pays for a patient's visits and what the payer said. Its pages are
+one line each in `PAGES` (app.ui.widgets.paged_tab)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QWidget
+
+from app.services.context import UserContext
+from app.services.coverage import CoverageService
+from app.services.directory import DirectoryService
+from app.services.eligibility import EligibilityService
+from app.services.patients import PatientService
+from app.services.permissions import Permission
+from app.ui.widgets.paged_tab import PagedTab, PageSpec
+
+
+@dataclass(frozen=True)
+class BenefitsServices:
+    ctx: UserContext
+    patients: PatientService
+    coverage: CoverageService
+    eligibility: EligibilityService
+    directory: DirectoryService
+
+
+def _patients(sv: BenefitsServices) -> QWidget:
+    from app.ui.tabs.benefits.patient_page import PatientPage
+
+    return PatientPage(ctx=sv.ctx, patients=sv.patients, coverage=sv.coverage,
+                       eligibility=sv.eligibility, directory=sv.directory)
+
+
+def _can_see_patients(ctx: UserContext) -> bool:
+    return ctx.can(Permission.VIEW_PATIENTS)
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("Coverage and verification", _patients, _can_see_patients),
+)
+
+
+class BenefitsTab(PagedTab):
+    slug = "benefits"
+    title = "Benefits"
+
+    def __init__(self, *, ctx: UserContext, patients: PatientService, coverage: CoverageService,
+                 eligibility: EligibilityService, directory: DirectoryService,
+                 pages: tuple[PageSpec, ...] = PAGES, parent: QWidget | None = None) -> None:
+        sv = BenefitsServices(ctx, patients, coverage, eligibility, directory)
+        super().__init__(sv, ctx, pages, parent)

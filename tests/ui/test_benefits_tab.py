@@ -1,0 +1,140 @@
+"""The Benefits tab through its widgets: find a patient, add a coverage, record a phone
+verification in the dialog (a bad amount is refused beside its field), change the order from
+a date, and who may edit."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLineEdit
+
+from app.services import Services
+from app.services.coverage import CoverageData
+from app.services.directory import PayerData
+from app.ui.tabs.benefits_tab import BenefitsTab
+from tests.conftest import ADMIN, ADMIN_PASSWORD, add_user
+from tests.unit.test_coding import new_patient
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def clinic(admin: Services) -> tuple[Services, int, dict[str, int]]:
+    payers = {}
+    for name, code in (("Acme Health", "ACME1"), ("Bravo Care", "BRAVO")):
+        saved = admin.directory.save_payer(PayerData(name, code, "CI"))
+        assert saved.id is not None
+        payers[code] = saved.id
+    return admin, new_patient(admin, 1, last="Benefit", first="Bea"), payers
+
+
+def make_tab(qtbot, sv: Services) -> BenefitsTab:
+    tab = BenefitsTab(ctx=sv.ctx, patients=sv.patients, coverage=sv.coverage,
+                      eligibility=sv.eligibility, directory=sv.directory)
+    qtbot.addWidget(tab)
+    tab.resize(1300, 800)
+    tab.show()
+    return tab
+
+
+def set_text(form, attr: str, text: str) -> None:
+    editor = form.editors[attr]
+    assert isinstance(editor, QLineEdit)
+    editor.setText(text)
+
+
+def choose(form, attr: str, code: str) -> None:
+    combo = form.editors[attr]
+    assert isinstance(combo, QComboBox)
+    combo.setCurrentIndex(combo.findData(code))
+
+
+def test_find_a_patient_add_a_coverage_and_record_a_phone_check(
+        qtbot, messages, clinic) -> None:
+    sv, pid, payers = clinic
+    tab = make_tab(qtbot, sv)
+    page = tab.page("Coverage and verification")
+    qtbot.keyClicks(page.search, "benefit")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=3000)
+    page.results.clicked.emit(page.model.index(0, 1))
+    assert page.patient_id == pid and "never" not in page.warnings.text()
+    assert "No coverage in force" in page.warnings.text()
+
+    page.add_coverage()
+    form = page.dialog.form
+    choose(form, "payer_id", str(payers["ACME1"]))
+    set_text(form, "member_id", "w555")
+    set_text(form, "effective_from", "01/01/2024")
+    set_text(form, "copay", "$25")
+    page.dialog.submit()
+    assert not page.dialog.isVisible()
+    assert [(r.rank_label, r.payer_name, r.data.member_id, r.data.copay) for r in page.rows] == [
+        ("Primary", "Acme Health", "W555", Decimal("25.00"))]
+    assert page.coverages.item(0, 7).text() == "Not verified"
+    assert "not verified within 30 days" in page.warnings.text()
+
+    page.coverages.selectRow(0)
+    page.record_check()
+    dialog = page.dialog
+    choose(dialog.form, "active", "yes")
+    set_text(dialog.form, "representative", "Dana at Acme")
+    set_text(dialog.form, "reference", "R-77")
+    set_text(dialog.form, "deductible_total", "1,500")
+    set_text(dialog.form, "deductible_met", "oops")
+    dialog.submit()
+    assert dialog.isVisible() and "not an amount" in dialog.form.problem("deductible_met")
+    set_text(dialog.form, "deductible_met", "2000")
+    dialog.submit()
+    assert dialog.isVisible()
+    assert "cannot be more than the total" in dialog.form.problem("deductible_met")
+    set_text(dialog.form, "deductible_met", "300")
+    dialog.benefits.table.cellWidget(0, 3).setText("30")
+    dialog.benefits.table.cellWidget(1, 3).setText("20")
+    dialog.submit()
+    assert not dialog.isVisible()
+    assert [(c.method, c.status) for c in page.checks] == [("phone", "Active")]
+    text = page.check_text.toPlainText()
+    assert "Deductible: 1,500.00 (met 300.00, 1,200.00 left)" in text
+    assert "Copay, Professional (physician) visit – office (98), in network: 30.00" in text
+    assert "Coinsurance, Health benefit plan coverage (30), in network: 20%" in text
+    assert page.warnings.text() == ""
+    assert page.coverages.item(0, 7).text() == "Active"
+    assert messages == []
+
+
+def test_moving_a_coverage_up_changes_the_order_from_the_date(qtbot, messages,
+                                                               clinic) -> None:
+    sv, pid, payers = clinic
+    for code, member in (("ACME1", "A1"), ("BRAVO", "B1")):
+        sv.coverage.save(CoverageData(pid, payers[code], member, date(2024, 1, 1)))
+    tab = make_tab(qtbot, sv)
+    page = tab.page("Coverage and verification")
+    page.show_patient(pid)
+    page.coverages.selectRow(1)
+    page.order_from.set_date(TODAY - timedelta(days=10))
+    qtbot.mouseClick(page.up_button, Qt.MouseButton.LeftButton)
+    assert [r.payer_name for r in page.rows] == ["Bravo Care", "Acme Health"]
+    earlier = sv.coverage.in_force(pid, TODAY - timedelta(days=11))
+    assert [r.payer_name for r in earlier] == ["Acme Health", "Bravo Care"]
+    page.order_from.setText("13/45/2025")
+    page.coverages.selectRow(1)
+    qtbot.mouseClick(page.up_button, Qt.MouseButton.LeftButton)
+    assert messages and "MM/DD/YYYY" in messages[-1][1]
+    assert [r.payer_name for r in page.rows] == ["Bravo Care", "Acme Health"]
+
+
+def test_coders_see_coverages_but_cannot_change_them(qtbot, messages, clinic) -> None:
+    sv, pid, payers = clinic
+    sv.coverage.save(CoverageData(pid, payers["ACME1"], "A1", date(2024, 1, 1)))
+    sv.users.sign_in(ADMIN, ADMIN_PASSWORD)
+    sv.users.sign_in("coder1", add_user(sv, "coder1", "coder"))
+    tab = make_tab(qtbot, sv)
+    page = tab.page("Coverage and verification")
+    page.show_patient(pid)
+    assert [r.payer_name for r in page.rows] == ["Acme Health"]
+    assert page.add_button.isHidden() and page.verify_button.isHidden()
+    page.add_coverage()
+    assert page.dialog is None
