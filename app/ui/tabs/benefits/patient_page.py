@@ -221,7 +221,10 @@ class PatientPage(QWidget):
         self.checks_table.resizeColumnsToContents()
         self.check_text.clear()
         if self.checks:
+            self.checks_table.blockSignals(True)  # one audited read, not two
             self.checks_table.selectRow(0)
+            self.checks_table.blockSignals(False)
+            self._show_check()
 
     def _show_check(self) -> None:
         row = self.checks_table.currentRow()
@@ -234,6 +237,14 @@ class PatientPage(QWidget):
             show_error(self, exc)
             return
         self.check_text.setPlainText("\n".join(describe_check(detail)))
+
+    def prepare_screenshot(self) -> None:
+        """Open a patient with two coverages, one verified, for the picture."""
+        for row in range(min(self.model.rowCount(), 40)):
+            self.show_patient(self.model.row(row).id)
+            if len(self.rows) > 1 and self.checks:
+                self.results.selectRow(row)
+                return
 
     # --- actions -----------------------------------------------------------------------------
     def selected(self) -> CoverageRow | None:
