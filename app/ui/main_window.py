@@ -54,7 +54,7 @@ def _history_tab(sv: Services, parent: QWidget) -> QWidget:
 
     return HistoryTab(ctx=sv.ctx, patients=sv.patients, history=sv.history,
                       documents=sv.documents, summary=sv.summary,
-                      patient_import=sv.patient_import, parent=parent)
+                      patient_import=sv.patient_import, coverage=sv.coverage, parent=parent)
 
 
 def _coding_tab(sv: Services, parent: QWidget) -> QWidget:

@@ -138,3 +138,26 @@ def test_coders_see_coverages_but_cannot_change_them(qtbot, messages, clinic) ->
     assert page.add_button.isHidden() and page.verify_button.isHidden()
     page.add_coverage()
     assert page.dialog is None
+
+
+def test_the_chart_header_shows_coverages_and_when_they_were_verified(
+        qtbot, messages, clinic) -> None:
+    from app.ui.tabs.history.chart_view import ChartView
+
+    sv, pid, payers = clinic
+    view = ChartView(ctx=sv.ctx, patients=sv.patients, history=sv.history,
+                     documents=sv.documents, summary=sv.summary, coverage=sv.coverage)
+    qtbot.addWidget(view)
+    view.show_patient(pid)
+    assert "none in force (self-pay)" in view.coverage.text()
+    a = sv.coverage.save(CoverageData(pid, payers["ACME1"], "A1", date(2024, 1, 1))).data.id
+    sv.coverage.save(CoverageData(pid, payers["BRAVO"], "B1", date(2024, 1, 1)))
+    from app.services.eligibility import CheckData
+
+    sv.eligibility.record_check(CheckData(a or 0, TODAY - timedelta(days=2), "portal", True))
+    view.show_patient(pid)
+    text = view.coverage.text()
+    checked = TODAY - timedelta(days=2)
+    assert f"<b>Primary</b> Acme Health · member A1 · verified {checked:%m/%d/%Y} (active)" in text
+    assert "<b>Secondary</b> Bravo Care · member B1 · never verified" in text
+    assert "Bravo Care coverage not verified within 30 days" in text

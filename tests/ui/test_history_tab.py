@@ -29,7 +29,8 @@ class StandInChart(QWidget):
 
     editPatientRequested = Signal(int)
 
-    def __init__(self, *, ctx, patients, history, documents, summary, parent=None) -> None:
+    def __init__(self, *, ctx, patients, history, documents, summary, coverage=None,
+                 parent=None) -> None:
         super().__init__(parent)
         self._history = history
         self.shown: list[int] = []

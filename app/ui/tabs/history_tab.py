@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.context import UserContext
+from app.services.coverage import CoverageService
 from app.services.documents import DocumentService
 from app.services.history import HistoryService
 from app.services.patient_import import PatientImportService
@@ -57,7 +58,8 @@ class HistoryTab(QWidget):
 
     def __init__(self, *, ctx: UserContext, patients: PatientService, history: HistoryService,
                  documents: DocumentService, summary: SummaryService,
-                 patient_import: PatientImportService, parent: QWidget | None = None) -> None:
+                 patient_import: PatientImportService, coverage: CoverageService | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._patients = patients
@@ -67,7 +69,8 @@ class HistoryTab(QWidget):
         self.dialog: Any = None  # the dialog opened last (tests drive it)
         self.model = PatientTableModel(patients)
         self.chart: Any = make_chart_view(ctx=ctx, patients=patients, history=history,
-                                          documents=documents, summary=summary)
+                                          documents=documents, summary=summary,
+                                          coverage=coverage)
         self.chart.editPatientRequested.connect(self.edit_patient)
         self._build_search()
         self._build_buttons()

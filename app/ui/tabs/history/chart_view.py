@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.context import UserContext
+from app.services.coverage import CoverageService
 from app.services.documents import DocumentService
 from app.services.history import Chart, DocumentRow, EncounterData, HistoryService
 from app.services.patients import PatientService
@@ -40,6 +41,7 @@ from app.ui.errors import show_error
 from app.ui.tabs.history import entry_dialogs as dialogs
 from app.ui.tabs.history import lists
 from app.ui.tabs.history.chart_state import with_saved, without
+from app.ui.tabs.history.coverage_summary import CoverageSummary
 from app.ui.tabs.history.header import ChartHeader
 from app.ui.tabs.history.history_list import HistoryList
 from app.ui.tabs.history.timeline import TimelineWidget
@@ -58,6 +60,7 @@ class ChartView(QWidget):
 
     def __init__(self, *, ctx: UserContext, patients: PatientService, history: HistoryService,
                  documents: DocumentService, summary: SummaryService,
+                 coverage: CoverageService | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx, self._history = ctx, history
@@ -67,6 +70,7 @@ class ChartView(QWidget):
         self._providers: dict[int, str] = {}
         self._facilities: dict[int, str] = {}
         self.header = ChartHeader(ctx=ctx, patients=patients)
+        self.coverage = CoverageSummary(coverage) if coverage is not None else None
         self.timeline = TimelineWidget()
         self.lists = self._make_lists()
         self._make_buttons()
@@ -122,6 +126,8 @@ class ChartView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
         layout.addWidget(self.tabs, 1)
+        if self.coverage is not None:
+            self.add_header_section(self.coverage)
         return box
 
     def add_header_section(self, widget: QWidget) -> None:
@@ -137,6 +143,8 @@ class ChartView(QWidget):
         """Open (and audit) the chart; errors are raised for the caller to show."""
         chart = self._history.open_chart(patient_id)
         self.header.show_detail(chart.header)
+        if self.coverage is not None:
+            self.coverage.show_patient(patient_id)
         self._apply_permissions()
         self._set_chart(chart)
         self.stack.setCurrentIndex(1)
