@@ -16,6 +16,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
@@ -44,6 +45,8 @@ INK = colors.HexColor("#222222")
 _CELL = ParagraphStyle("cell", fontName="Helvetica", fontSize=8.5, leading=10.5,
                        textColor=INK)
 _HEAD = ParagraphStyle("head", parent=_CELL, fontName="Helvetica-Bold")
+_RIGHT = ParagraphStyle("right", parent=_CELL, alignment=TA_RIGHT)
+_HEAD_RIGHT = ParagraphStyle("head_right", parent=_HEAD, alignment=TA_RIGHT)
 _LABEL = ParagraphStyle("label", parent=_CELL, fontName="Helvetica-Bold",
                         textColor=colors.HexColor("#444444"))
 _TITLE = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=15, leading=19,
@@ -65,6 +68,7 @@ class Section:
     rows: Sequence[tuple[str, ...]] = ()
     empty_text: str = "None recorded."
     note: str = ""  # a line under the title, e.g. "The last 10 of 200."
+    right: tuple[int, ...] = ()  # columns of amounts, right-aligned
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class PatientSummary:
     patient_ids: str  # "MRN M0000042 · DOB 01/02/1970"
     demographics: tuple[tuple[str, str], ...]  # (label, value); empty values are skipped
     sections: tuple[Section, ...]
+    title: str = "Patient summary"  # the estimate prints through the same layout
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,7 @@ class RenderResult:
 def render_summary(summary: PatientSummary, out: Path) -> RenderResult:
     """Write the summary to `out` as a PDF; returns how many pages and rows were printed."""
     pages: list[int] = []
-    doc = BaseDocTemplate(str(out), pagesize=letter, title="Patient summary",
+    doc = BaseDocTemplate(str(out), pagesize=letter, title=summary.title,
                           author=summary.practice_name, leftMargin=MARGIN,
                           rightMargin=MARGIN, topMargin=MARGIN + HEADER_HEIGHT,
                           bottomMargin=MARGIN + FOOTER_HEIGHT)
@@ -102,7 +107,7 @@ def render_summary(summary: PatientSummary, out: Path) -> RenderResult:
 
 
 def _story(summary: PatientSummary) -> list[Flowable]:
-    story: list[Flowable] = [Paragraph("Patient summary", _TITLE),
+    story: list[Flowable] = [Paragraph(escape(summary.title), _TITLE),
                              _demographics(summary.demographics)]
     for section in summary.sections:
         # A title never sits alone at the bottom of a page.
@@ -147,8 +152,10 @@ def _section(section: Section) -> list[Flowable]:
     if not section.rows:
         return [KeepTogether([*lead, _p(section.empty_text, _EMPTY)])]
     widths = [BODY_WIDTH * f for f in section.widths]
-    data = [[_p(c, _HEAD) for c in section.columns]]
-    data += [[_p(c) for c in row] for row in section.rows]
+    data = [[_p(c, _HEAD_RIGHT if i in section.right else _HEAD)
+             for i, c in enumerate(section.columns)]]
+    data += [[_p(c, _RIGHT if i in section.right else _CELL) for i, c in enumerate(row)]
+             for row in section.rows]
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(_table_style())
     if len(section.rows) <= KEEP_WHOLE_ROWS:

@@ -12,6 +12,7 @@ from app.services.database import Database
 from app.services.directory import DirectoryService
 from app.services.documents import DocumentService
 from app.services.eligibility import EligibilityService
+from app.services.estimates import EstimateService
 from app.services.favorites import FavoriteService
 from app.services.fees import FeeService
 from app.services.history import HistoryService
@@ -51,6 +52,7 @@ class Services:
         self.ledger = LedgerService(db, self.ctx)
         self.coverage = CoverageService(db, self.ctx)
         self.eligibility = EligibilityService(db, self.ctx)
+        self.estimates = EstimateService(db, self.ctx)
 
 
 __all__ = ["Services"]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     CodeSetRelease,
+    ContractRate,
     DiagnosisCode,
     FeeScheduleEntry,
     MueLimit,
@@ -86,6 +87,21 @@ def fee_for(s: Session, code: str, modifiers: Sequence[str] = ()) -> Decimal | N
         if m.upper() in rows:
             return rows[m.upper()]
     return rows.get("")
+
+
+def contract_allowed(s: Session, payer_id: int, code: str, modifiers: Sequence[str],
+                     dos: date) -> Decimal | None:
+    """What payer `payer_id` (Payer.id) is expected to allow for one unit of `code` on
+    `dos`: the rate for the first of `modifiers` that has one, else the code's own rate,
+    else None (no contract rate in force)."""
+    rates = {r.modifier: r.allowed for r in s.scalars(select(ContractRate).where(
+        ContractRate.payer_id == payer_id, ContractRate.code == normalize_code(code),
+        ContractRate.effective_from <= dos,
+        or_(ContractRate.effective_to.is_(None), ContractRate.effective_to >= dos)))}
+    for m in modifiers:
+        if m.strip().upper() in rates:
+            return rates[m.strip().upper()]
+    return rates.get("")
 
 
 def ncci_pairs(s: Session, codes: Sequence[str], dos: date) -> list[NcciEdit]:

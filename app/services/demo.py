@@ -24,8 +24,8 @@ from app.models import Facility, Patient, Payer, Provider
 from app.services.audit import append_event
 from app.services.clinic import NewClinic, create_clinic
 from app.services.database import Database
-from app.services.demo_coding import add_coding_reference
 from app.services.demo_benefits import add_benefits
+from app.services.demo_coding import add_coding_reference
 from app.services.demo_history import BULK_MIN_PATIENTS, add_histories, bulk_load
 from app.services.directory import PracticeData
 from app.services.settings import IS_DEMO, put

@@ -127,8 +127,9 @@ def add_benefits(db: Database, *, seed: int, today: date) -> dict[str, int]:
     with db.engine.begin() as conn:
         patients = conn.exec_driver_sql(
             "SELECT id, last_name, dob, sex FROM patient ORDER BY id").all()
-        payers = dict(conn.exec_driver_sql("SELECT payer_id, id FROM payer").all())
-    maker = _Maker(rng, today, {str(k): int(v) for k, v in payers.items()})
+        payers: dict[str, int] = {str(k): int(v) for k, v in conn.exec_driver_sql(
+            "SELECT payer_id, id FROM payer").all()}
+    maker = _Maker(rng, today, payers)
     for pid, last, dob, sex in patients:
         maker.patient(pid, last, dob if isinstance(dob, date) else date.fromisoformat(dob), sex)
     rows = maker.rows

@@ -31,6 +31,7 @@ from app.formats import fee_csv
 from app.formats.fee_csv import FeeLine, FileProblems, LineProblem, RateLine
 from app.models import ContractRate, FeeScheduleEntry, ImportLog, Payer, ProcedureCode
 from app.models.types import utcnow
+from app.services import code_lookup as lk
 from app.services.audit import append_event
 from app.services.code_lookup import normalize_code, procedure
 from app.services.context import CurrentUser, UserContext
@@ -405,18 +406,10 @@ class FeeService:
     def expected_allowed(self, payer_id: int, code: str, modifiers: Sequence[str],
                          dos: date) -> Decimal | None:
         """What payer `payer_id` (Payer.id) is expected to allow for one unit of `code` on
-        `dos`: the rate for the first of `modifiers` that has one, else the code's own rate,
-        else None (no contract rate in force)."""
+        `dos` (app.services.code_lookup.contract_allowed), or None."""
         self._ctx.require(Permission.VIEW_DIRECTORY)
         with self._db.session() as s:
-            rates = {r.modifier: r.allowed for r in s.scalars(select(ContractRate).where(
-                ContractRate.payer_id == payer_id, ContractRate.code == normalize_code(code),
-                ContractRate.effective_from <= dos,
-                or_(ContractRate.effective_to.is_(None), ContractRate.effective_to >= dos)))}
-        for m in modifiers:
-            if m.strip().upper() in rates:
-                return rates[m.strip().upper()]
-        return rates.get("")
+            return lk.contract_allowed(s, payer_id, code, modifiers, dos)
 
     # --- contract rates: changes -----------------------------------------------------------
     def set_contract_rate(self, data: ContractRateData) -> ContractRateRow:

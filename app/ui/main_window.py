@@ -70,7 +70,8 @@ def _benefits_tab(sv: Services, parent: QWidget) -> QWidget:
     from app.ui.tabs.benefits_tab import BenefitsTab
 
     return BenefitsTab(ctx=sv.ctx, patients=sv.patients, coverage=sv.coverage,
-                       eligibility=sv.eligibility, directory=sv.directory, parent=parent)
+                       eligibility=sv.eligibility, directory=sv.directory,
+                       estimates=sv.estimates, parent=parent)
 
 
 def _can_see_patients(ctx: UserContext) -> bool:

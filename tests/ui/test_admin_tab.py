@@ -236,13 +236,16 @@ def test_verify_reports_an_intact_chain(qtbot, admin: Services, messages) -> Non
 def test_saving_idle_minutes_emits_the_signal(qtbot, admin: Services) -> None:
     tab = make_tab(qtbot, admin)
     page = tab.show_page("settings")
+    assert page.verify_spin.value() == 30
     page.idle_spin.setValue(15)
     page.remember_check.setChecked(False)
+    page.verify_spin.setValue(14)
     with qtbot.waitSignal(tab.idleMinutesChanged, timeout=1000) as signal:
         page.save_button.click()
     assert signal.args == [15]
     stored = admin.settings.get()
-    assert (stored.idle_lock_minutes, stored.allow_remember_passphrase) == (15, False)
+    assert (stored.idle_lock_minutes, stored.allow_remember_passphrase,
+            stored.verify_within_days) == (15, False, 14)
 
 
 def test_back_up_now_writes_a_backup(qtbot, admin: Services, tmp_path: Path, messages,

@@ -33,7 +33,8 @@ def clinic(admin: Services) -> tuple[Services, int, dict[str, int]]:
 
 def make_tab(qtbot, sv: Services) -> BenefitsTab:
     tab = BenefitsTab(ctx=sv.ctx, patients=sv.patients, coverage=sv.coverage,
-                      eligibility=sv.eligibility, directory=sv.directory)
+                      eligibility=sv.eligibility, directory=sv.directory,
+                      estimates=sv.estimates)
     qtbot.addWidget(tab)
     tab.resize(1300, 800)
     tab.show()
@@ -161,3 +162,30 @@ def test_the_chart_header_shows_coverages_and_when_they_were_verified(
     assert f"<b>Primary</b> Acme Health · member A1 · verified {checked:%m/%d/%Y} (active)" in text
     assert "<b>Secondary</b> Bravo Care · member B1 · never verified" in text
     assert "Bravo Care coverage not verified within 30 days" in text
+
+
+def test_an_estimate_is_worked_out_in_the_dialog(qtbot, messages, clinic, monkeypatch,
+                                                 tmp_path) -> None:
+    from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
+
+    sv, pid, payers = clinic
+    sv.fees.set_fee("99213", "", Decimal("150.00"))
+    tab = make_tab(qtbot, sv)
+    page = tab.page("Coverage and verification")
+    page.show_patient(pid)
+    qtbot.mouseClick(page.estimate_button, Qt.MouseButton.LeftButton)
+    dialog = page.dialog
+    dialog.plan.setItem(0, 0, QTableWidgetItem("99213"))
+    dialog.plan.setItem(1, 0, QTableWidgetItem("12345"))
+    dialog.work_out()
+    assert "line 2: 12345 has no fee" in dialog.steps.toPlainText()
+    assert not dialog.pdf_button.isEnabled()
+    dialog.plan.setItem(1, 0, QTableWidgetItem(""))
+    dialog.work_out()
+    assert "Patient's estimated share: 150.00" in dialog.totals.text()
+    assert "self-pay" in dialog.totals.text() and dialog.lines.item(0, 4).text() == "150.00"
+    out = tmp_path / "est.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(out), "")))
+    dialog.save_pdf()
+    assert out.read_bytes().startswith(b"%PDF") and messages == []

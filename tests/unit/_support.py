@@ -51,3 +51,10 @@ def schema_drift(db: Database) -> list[Any]:
                                                      "render_as_batch": True,
                                                      "include_name": modelled_name})
         return list(compare_metadata(ctx, Base.metadata))
+
+
+def pdf_text(path: Path) -> str:
+    """The text of every page of a PDF we wrote, read back with pypdf."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)

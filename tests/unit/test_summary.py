@@ -5,8 +5,6 @@ a chart open); nobody signed in may print nothing."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +19,7 @@ from app.models import AuditEvent, Encounter, Problem
 from app.services import Services
 from app.services.history import AllergyData, MedicationData, ObservationData
 from app.services.patients import PatientData
+from tests.unit._support import pdf_text
 
 TODAY = date.today()
 
@@ -29,15 +28,6 @@ def events(sv: Services, action: str) -> list[AuditEvent]:
     with sv.db.session() as s:
         q = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
         return list(s.scalars(q))
-
-
-def pdf_text(path: Path) -> str | None:
-    """The PDF's text via poppler's pdftotext, or None when it is not installed."""
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        return None
-    done = subprocess.run([tool, "-layout", str(path), "-"], capture_output=True, check=True)
-    return done.stdout.decode()
 
 
 @pytest.fixture
@@ -81,8 +71,6 @@ def test_summary_is_a_multipage_pdf_with_recent_encounters_and_vitals(
     pages = json.loads(events(admin, "chart.print")[-1].details)["pages"]
     assert pages > 1
     text = pdf_text(out)
-    if text is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed to read the PDF back")
     assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
     assert "Test Family Practice" in text and "Summary, Sam" in text
     assert "Visit number 000" in text and "Visit number 009" in text

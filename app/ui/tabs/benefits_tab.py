@@ -11,6 +11,7 @@ from app.services.context import UserContext
 from app.services.coverage import CoverageService
 from app.services.directory import DirectoryService
 from app.services.eligibility import EligibilityService
+from app.services.estimates import EstimateService
 from app.services.patients import PatientService
 from app.services.permissions import Permission
 from app.ui.widgets.paged_tab import PagedTab, PageSpec
@@ -23,13 +24,15 @@ class BenefitsServices:
     coverage: CoverageService
     eligibility: EligibilityService
     directory: DirectoryService
+    estimates: EstimateService
 
 
 def _patients(sv: BenefitsServices) -> QWidget:
     from app.ui.tabs.benefits.patient_page import PatientPage
 
     return PatientPage(ctx=sv.ctx, patients=sv.patients, coverage=sv.coverage,
-                       eligibility=sv.eligibility, directory=sv.directory)
+                       eligibility=sv.eligibility, directory=sv.directory,
+                       estimates=sv.estimates)
 
 
 def _can_see_patients(ctx: UserContext) -> bool:
@@ -47,6 +50,7 @@ class BenefitsTab(PagedTab):
 
     def __init__(self, *, ctx: UserContext, patients: PatientService, coverage: CoverageService,
                  eligibility: EligibilityService, directory: DirectoryService,
-                 pages: tuple[PageSpec, ...] = PAGES, parent: QWidget | None = None) -> None:
-        sv = BenefitsServices(ctx, patients, coverage, eligibility, directory)
+                 estimates: EstimateService, pages: tuple[PageSpec, ...] = PAGES,
+                 parent: QWidget | None = None) -> None:
+        sv = BenefitsServices(ctx, patients, coverage, eligibility, directory, estimates)
         super().__init__(sv, ctx, pages, parent)

@@ -1,4 +1,5 @@
-"""Admin › Settings: idle lock, remembering the passphrase, and a backup on request."""
+"""Admin › Settings: idle lock, remembering the passphrase, how recent a benefits verification
+must be, and a backup on request."""
 
 from __future__ import annotations
 
@@ -43,6 +44,10 @@ class SettingsPage(QWidget):
         self.idle_spin.setRange(1, 60)
         self.idle_spin.setSuffix(" minutes")
         self.idle_spin.setFixedWidth(120)
+        self.verify_spin = QSpinBox()
+        self.verify_spin.setRange(1, 365)
+        self.verify_spin.setSuffix(" days")
+        self.verify_spin.setFixedWidth(120)
         self.remember_check = QCheckBox(
             "Workstations may remember the clinic passphrase in the system keyring")
         self.save_button = QPushButton("Save settings")
@@ -62,7 +67,7 @@ class SettingsPage(QWidget):
         layout.addStretch(1)
 
     def _settings_box(self) -> QGroupBox:
-        self.settings_box = QGroupBox("Security")
+        self.settings_box = QGroupBox("Security and verification")
         form = QFormLayout()
         form.addRow(note("The locked window asks for the same user's password and carries on "
                          "where they were; a different user may sign in instead."))
@@ -72,6 +77,11 @@ class SettingsPage(QWidget):
         idle.addStretch(1)
         form.addRow("Lock the window after:", idle)
         form.addRow("Passphrase:", self.remember_check)
+        verify = QHBoxLayout()
+        verify.addWidget(self.verify_spin)
+        verify.addWidget(QLabel("before a visit (older verifications are flagged)"))
+        verify.addStretch(1)
+        form.addRow("Verify benefits within:", verify)
         row = QHBoxLayout()
         row.addWidget(self.save_button)
         row.addWidget(self.saved_label)
@@ -99,6 +109,7 @@ class SettingsPage(QWidget):
         self._current = self._settings.get()
         self.idle_spin.setValue(self._current.idle_lock_minutes)
         self.remember_check.setChecked(self._current.allow_remember_passphrase)
+        self.verify_spin.setValue(self._current.verify_within_days)
         self.saved_label.clear()
         can_manage = self._ctx.can(Permission.MANAGE_SETTINGS)
         self.settings_box.setEnabled(can_manage)
@@ -112,6 +123,8 @@ class SettingsPage(QWidget):
                 self.idleMinutesChanged.emit(minutes)
             if remember != self._current.allow_remember_passphrase:
                 self._settings.set_allow_remember_passphrase(remember)
+            if self.verify_spin.value() != self._current.verify_within_days:
+                self._settings.set_verify_within_days(self.verify_spin.value())
         except Exception as exc:  # noqa: BLE001 - the one presenter decides how to show it
             show_error(self, exc)
             return

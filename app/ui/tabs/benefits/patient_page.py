@@ -32,12 +32,14 @@ from app.services.context import UserContext
 from app.services.coverage import CoverageRow, CoverageService
 from app.services.directory import DirectoryService
 from app.services.eligibility import METHODS, CheckRow, EligibilityService, describe_check
+from app.services.estimates import EstimateService
 from app.services.patients import PatientService
 from app.services.permissions import Permission
 from app.ui.errors import show_error, table_cell
 from app.ui.table_models.patient_table_model import PatientTableModel
 from app.ui.tabs.benefits.check_dialog import CheckDialog
 from app.ui.tabs.benefits.coverage_dialog import CoverageDialog
+from app.ui.tabs.benefits.estimate_dialog import EstimateDialog
 from app.ui.widgets.form import DateLineEdit, heading
 
 DEBOUNCE_MS = 150
@@ -63,9 +65,10 @@ def _table(columns: tuple[str, ...]) -> QTableWidget:
 class PatientPage(QWidget):
     def __init__(self, *, ctx: UserContext, patients: PatientService,
                  coverage: CoverageService, eligibility: EligibilityService,
-                 directory: DirectoryService, parent: QWidget | None = None) -> None:
+                 directory: DirectoryService, estimates: EstimateService,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._ctx, self._patients = ctx, patients
+        self._ctx, self._patients, self._estimates = ctx, patients, estimates
         self._coverage, self._eligibility, self._directory = coverage, eligibility, directory
         self.patient_id: int | None = None
         self.rows: list[CoverageRow] = []
@@ -150,6 +153,9 @@ class PatientPage(QWidget):
         self.order_from.setToolTip("The new order applies to visits from this date on")
         self.verify_button = QPushButton("Record verification…")
         self.verify_button.clicked.connect(self.record_check)
+        self.estimate_button = QPushButton("Estimate…")
+        self.estimate_button.setToolTip("What the patient will likely owe for planned services")
+        self.estimate_button.clicked.connect(self.open_estimate)
         row = QHBoxLayout()
         for w in (self.add_button, self.edit_button, self.up_button, self.down_button):
             row.addWidget(w)
@@ -157,6 +163,7 @@ class PatientPage(QWidget):
         row.addWidget(self.order_from)
         row.addStretch(1)
         row.addWidget(self.verify_button)
+        row.addWidget(self.estimate_button)
         return row
 
     # --- showing -----------------------------------------------------------------------------
@@ -183,6 +190,7 @@ class PatientPage(QWidget):
                   self.verify_button, self.order_from):
             w.setVisible(self._ctx.can(Permission.EDIT_COVERAGE))
             w.setEnabled(editable)
+        self.estimate_button.setEnabled(self.patient_id is not None)
 
     def _fill(self, patient_id: int | None) -> None:
         if patient_id is None:
@@ -307,4 +315,11 @@ class PatientPage(QWidget):
                                   coverage_id=chosen.data.id if chosen else self.rows[0].data.id,
                                   parent=self)
         self.dialog.accepted.connect(lambda: self.show_patient(self.patient_id))
+        self.dialog.open()
+
+    def open_estimate(self) -> None:
+        if self.patient_id is None:
+            return
+        self.dialog = EstimateDialog(estimates=self._estimates, patient_id=self.patient_id,
+                                     patient_name=self.title.text(), parent=self)
         self.dialog.open()
