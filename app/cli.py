@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the count as JSON")
     _patients_parser(sub)
     _codes_parser(sub)
+    _eligibility_parser(sub)
     return p
 
 
@@ -119,6 +120,24 @@ def _codes_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     i.add_argument("file", type=Path)
     i.add_argument("--release", metavar="VERSION",
                    help="the release's name, e.g. 2025 or 2025 APR (default: from the file name)")
+
+
+def _eligibility_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    el = sub.add_parser("eligibility", help="270 inquiries out, 271 answers in")
+    esub = el.add_subparsers(dest="eligibility_command", required=True)
+    x = esub.add_parser("export-270", help="write a 270 batch for the clearinghouse portal",
+                        description="Everyone with a visit in the next N days whose coverage "
+                                    "was not verified in the last 30 days.")
+    x.add_argument("--out", type=Path, required=True, help="the 270 file to write")
+    x.add_argument("--days", type=int, default=7, help="visits up to N days ahead (default 7)")
+    i = esub.add_parser("import-271", help="read a 271 file into verifications (all or "
+                                           "nothing)")
+    i.add_argument("file", type=Path)
+    r = esub.add_parser("read-271", help="print what a 271 says; needs no database and "
+                                         "stores nothing")
+    r.add_argument("file", type=Path)
+    r.add_argument("--json", action="store_true", help="print JSON: per subscriber its name, "
+                                                       "member ID, rejections and EB lines")
 
 
 # --- helpers shared by commands -----------------------------------------------------------------
@@ -354,11 +373,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_window(args.db)
 
 
+def cmd_eligibility(args: argparse.Namespace) -> int:
+    if args.eligibility_command == "read-271":
+        return _read_271(args)
+    services = signed_in_services(args)
+    try:
+        files = services.eligibility_files
+        if args.eligibility_command == "export-270":
+            result = files.export_270(args.out, days=args.days)
+            print(f"Wrote {result.inquiries:,} inquiries to {result.path} (interchange "
+                  f"{result.control_number}).")
+            return 0
+        done = files.import_271(args.file)
+        print(f"Read {done.filename}: {done.checks:,} verifications, {done.rejected:,} "
+              f"rejected by the payer (work items opened), {done.differences:,} differences "
+              "to review in Benefits.")
+        return 0
+    finally:
+        services.db.close()
+
+
+def _read_271(args: argparse.Namespace) -> int:
+    from app.formats.x12.x271 import parse_271, summary_lines, to_json
+    from app.services.fees import read_file_bytes
+
+    parsed = parse_271(read_file_bytes(args.file), args.file.name)
+    if args.json:
+        print(json.dumps(to_json(parsed), ensure_ascii=False, indent=1))
+        return 0
+    for r in parsed.responses:
+        name = ", ".join(p for p in (r.last_name, r.first_name) if p) or "(no name)"
+        print(f"{r.level.capitalize()} {name} · member {r.member_id or '—'}")
+        print("\n".join(f"  {line}" for line in summary_lines(r)))
+    return 0
+
+
 COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     None: cmd_run, "run": cmd_run, "demo": cmd_demo, "backup": cmd_backup,
     "restore": cmd_restore, "audit": cmd_audit, "screenshot": cmd_screenshot,
     "patients": cmd_patients,
-    "codes": cmd_codes,
+    "codes": cmd_codes, "eligibility": cmd_eligibility,
 }
 
 

@@ -12,6 +12,7 @@ from app.services.database import Database
 from app.services.directory import DirectoryService
 from app.services.documents import DocumentService
 from app.services.eligibility import EligibilityService
+from app.services.eligibility_files import EligibilityFileService
 from app.services.estimates import EstimateService
 from app.services.favorites import FavoriteService
 from app.services.fees import FeeService
@@ -52,6 +53,7 @@ class Services:
         self.ledger = LedgerService(db, self.ctx)
         self.coverage = CoverageService(db, self.ctx)
         self.eligibility = EligibilityService(db, self.ctx)
+        self.eligibility_files = EligibilityFileService(db, self.ctx)
         self.estimates = EstimateService(db, self.ctx)
 
 

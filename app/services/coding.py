@@ -212,6 +212,9 @@ class CodingService:
                 if enc.version != version:
                     raise _conflict()
                 w = _work(s, enc, patient, draft)
+                if enc.date > date.today():
+                    w.problems["encounter"] = (f"This visit is booked for {enc.date:%m/%d/%Y}: "
+                                               "code it once it has happened.")
                 if w.problems:
                     raise ValidationError(w.problems, "coding")
                 result = _write(s, user, enc, w)

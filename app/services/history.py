@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -217,9 +217,15 @@ def check_allergy(d: AllergyData, today: date) -> dict[str, str]:
     return p
 
 
+# A visit may be booked ahead (benefits are verified before it); further than a year ahead
+# is a typing mistake.
+MAX_DAYS_AHEAD = 365
+
+
 def check_encounter(d: EncounterData, today: date) -> dict[str, str]:
     p: dict[str, str] = {}
-    _not_future(p, d, today, "date")
+    if d.date > today + timedelta(days=MAX_DAYS_AHEAD):
+        p["date"] = "is more than a year ahead; check the year."
     if d.pos not in PLACE_OF_SERVICE:
         p["pos"] = "Choose a place-of-service code from the list."
     return p

@@ -324,6 +324,16 @@ def test_an_encounter_with_diagnoses_only_is_deleted_with_them(
         assert s.scalar(select(func.count(EncounterDiagnosis.id))) == 0
 
 
+def test_a_booked_visit_is_coded_only_once_it_has_happened(sv: Services, coding: CodingService,
+                                                           pid: int) -> None:
+    from datetime import timedelta
+
+    ahead = new_encounter(sv, pid, on=date.today() + timedelta(days=3))
+    with pytest.raises(ValidationError, match="code it once it has happened"):
+        save(coding, ahead, visit())
+    assert (entries(sv), charge_lines(sv)) == ([], [])
+
+
 def test_missing_encounter_is_a_clear_error(coding: CodingService) -> None:
     with pytest.raises(UserError, match="no longer exists"):
         coding.open(999)
