@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import UserError, ValidationError
-from app.models import Benefit, Coverage, EligibilityCheck, Payer, WorkItem
+from app.models import Benefit, Coverage, EligibilityCheck, Patient, Payer, WorkItem
 from app.models.types import utcnow
 from app.models.work import DONE, OPEN
 from app.services.audit import append_event
@@ -135,6 +135,7 @@ class WorkItemRow:
     created_by: str
     due_on: date | None = None
     note: str = ""
+    patient_name: str = ""
 
 
 _FIGURES = ("deductible", "family_deductible", "oop", "family_oop")
@@ -274,9 +275,9 @@ def detail_of(s: Session, ck: EligibilityCheck, payer_name: str) -> CheckDetail:
     return CheckDetail(_row(ck, payer_name), data, rejections, ck.file_id, ck.created_at)
 
 
-def _work_row(w: WorkItem) -> WorkItemRow:
+def _work_row(w: WorkItem, patient_name: str = "") -> WorkItemRow:
     return WorkItemRow(w.id, w.patient_id, w.reason, w.detail, w.state, w.created_at,
-                       w.created_by, w.due_on, w.note)
+                       w.created_by, w.due_on, w.note, patient_name)
 
 
 @dataclass(frozen=True)
@@ -352,12 +353,15 @@ class EligibilityService:
         """Follow-up work, oldest first (the list shows reasons, not patient details)."""
         self._ctx.require(Permission.EDIT_COVERAGE)
         with self._db.session() as s:
-            q = select(WorkItem).order_by(WorkItem.created_at, WorkItem.id)
+            q = (select(WorkItem, Patient.last_name, Patient.first_name)
+                 .outerjoin(Patient, Patient.id == WorkItem.patient_id)
+                 .order_by(WorkItem.created_at, WorkItem.id))
             if open_only:
                 q = q.where(WorkItem.state == OPEN)
             if source:
                 q = q.where(WorkItem.source == source)
-            return [_work_row(w) for w in s.scalars(q)]
+            return [_work_row(w, f"{last}, {first}" if last else "")
+                    for w, last, first in s.execute(q)]
 
     def close_work_item(self, item_id: int, note: str = "") -> WorkItemRow:
         """Mark a work item done with what was done (audited)."""

@@ -91,6 +91,7 @@ class Difference:
     clinic_value: str
     payer_value: str
     state: str
+    patient_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -353,10 +354,12 @@ class EligibilityFileService:
         """What 271s reported differently from the clinic's records, oldest first."""
         self._ctx.require(Permission.EDIT_COVERAGE)
         with self._db.session() as s:
-            q = select(DemographicDifference).order_by(DemographicDifference.id)
+            q = (select(DemographicDifference, Patient.last_name, Patient.first_name)
+                 .join(Patient, Patient.id == DemographicDifference.patient_id)
+                 .order_by(DemographicDifference.id))
             if pending_only:
                 q = q.where(DemographicDifference.state == "pending")
-            return [_difference(d) for d in s.scalars(q)]
+            return [_difference(d, f"{last}, {first}") for d, last, first in s.execute(q)]
 
     def decide(self, difference_id: int, accept: bool) -> Difference:
         """Accept (the patient's or coverage's record takes the payer's value) or reject."""
@@ -390,9 +393,9 @@ def _apply(s: Session, d: DemographicDifference) -> None:
         patient.last_key, patient.first_key = fold(patient.last_name), fold(patient.first_name)
 
 
-def _difference(d: DemographicDifference) -> Difference:
+def _difference(d: DemographicDifference, patient_name: str = "") -> Difference:
     return Difference(d.id, d.patient_id, d.check_id, d.field, label(d.field), d.clinic_value,
-                      d.payer_value, d.state)
+                      d.payer_value, d.state, patient_name)
 
 
 def _payer(s: Session, cov: Coverage) -> Payer:

@@ -71,7 +71,8 @@ def _benefits_tab(sv: Services, parent: QWidget) -> QWidget:
 
     return BenefitsTab(ctx=sv.ctx, patients=sv.patients, coverage=sv.coverage,
                        eligibility=sv.eligibility, directory=sv.directory,
-                       estimates=sv.estimates, parent=parent)
+                       estimates=sv.estimates, eligibility_files=sv.eligibility_files,
+                       parent=parent)
 
 
 def _can_see_patients(ctx: UserContext) -> bool:

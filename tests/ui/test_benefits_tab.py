@@ -34,7 +34,7 @@ def clinic(admin: Services) -> tuple[Services, int, dict[str, int]]:
 def make_tab(qtbot, sv: Services) -> BenefitsTab:
     tab = BenefitsTab(ctx=sv.ctx, patients=sv.patients, coverage=sv.coverage,
                       eligibility=sv.eligibility, directory=sv.directory,
-                      estimates=sv.estimates)
+                      estimates=sv.estimates, eligibility_files=sv.eligibility_files)
     qtbot.addWidget(tab)
     tab.resize(1300, 800)
     tab.show()
@@ -189,3 +189,77 @@ def test_an_estimate_is_worked_out_in_the_dialog(qtbot, messages, clinic, monkey
                         staticmethod(lambda *a, **k: (str(out), "")))
     dialog.save_pdf()
     assert out.read_bytes().startswith(b"%PDF") and messages == []
+
+
+def test_import_a_271_and_accept_one_demographic_change(qtbot, messages, clinic, monkeypatch,
+                                                        tmp_path) -> None:
+    from PySide6.QtWidgets import QFileDialog
+    from sqlalchemy import select
+
+    from app.models import EligibilityInquiry
+    from app.services.history import EncounterData
+    from tests.unit.test_x12_eligibility import subscriber, wrap
+
+    sv, pid, payers = clinic
+    sv.coverage.save(CoverageData(pid, payers["ACME1"], "W123", date(2024, 1, 1)))
+    sv.history.save(EncounterData(pid, TODAY + timedelta(days=2)))
+    tab = make_tab(qtbot, sv)
+    page = tab.page("270 / 271 files")
+    out = tmp_path / "batch.270"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(out), "")))
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    assert "Wrote 1 inquiries" in page.result.text() and out.exists()
+    with sv.db.session() as s:
+        trace = s.scalars(select(EligibilityInquiry.trace)).one()
+    answer = tmp_path / "answer.271"
+    answer.write_text(wrap(subscriber(3, trace, last="BENEFITT", member="W123",
+                                      extra=("EB*1**30", "EB*B*IND*98***27*25"))))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(answer), "")))
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    assert "1 verifications, 0 rejected" in page.result.text()
+    shown = {page.diff_table.item(r, 1).text(): r for r in range(page.diff_table.rowCount())}
+    assert "Patient's last name" in shown
+    row = shown["Patient's last name"]
+    assert (page.diff_table.item(row, 2).text(), page.diff_table.item(row, 3).text()) == (
+        "Benefit", "BENEFITT")
+    page.diff_table.selectRow(row)
+    qtbot.mouseClick(page.accept_button, Qt.MouseButton.LeftButton)
+    assert messages[-1][0] == "question" and "BENEFITT" in messages[-1][1]
+    assert sv.patients.get(pid).data.last_name == "BENEFITT"
+    assert "Patient's last name" not in [page.diff_table.item(r, 1).text()
+                                         for r in range(page.diff_table.rowCount())]
+    patient_page = tab.page("Coverage and verification")
+    patient_page.show_patient(pid)
+    assert [c.method for c in patient_page.checks] == ["271"]
+    assert "Copay, Professional (physician) visit – office" in patient_page.check_text.toPlainText()
+
+
+def test_a_rejection_shows_as_work_to_follow_up(qtbot, messages, clinic, monkeypatch,
+                                                tmp_path) -> None:
+    from PySide6.QtWidgets import QFileDialog
+    from sqlalchemy import select
+
+    from app.models import EligibilityInquiry
+    from tests.unit.test_x12_eligibility import subscriber, wrap
+
+    sv, pid, payers = clinic
+    sv.coverage.save(CoverageData(pid, payers["ACME1"], "W123", date(2024, 1, 1)))
+    sv.eligibility_files.export_270(tmp_path / "b.270", patient_ids=[pid])
+    with sv.db.session() as s:
+        trace = s.scalars(select(EligibilityInquiry.trace)).one()
+    answer = tmp_path / "r.271"
+    answer.write_text(wrap(subscriber(3, trace, last="BENEFIT", extra=("AAA*N**75*C",))))
+    tab = make_tab(qtbot, sv)
+    page = tab.page("270 / 271 files")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(answer), "")))
+    page.import_271()
+    assert page.work_table.rowCount() == 1
+    assert page.work_table.item(0, 1).text() == "Benefit, Bea"
+    assert "cannot find the subscriber" in page.work_table.item(0, 3).text()
+    qtbot.mouseClick(page.done_button, Qt.MouseButton.LeftButton)
+    assert page.work_table.rowCount() == 0
+    page.import_271()  # the same file again: refused, shown, nothing changes
+    assert messages and "already imported" in messages[-1][1]

@@ -11,6 +11,7 @@ from app.services.context import UserContext
 from app.services.coverage import CoverageService
 from app.services.directory import DirectoryService
 from app.services.eligibility import EligibilityService
+from app.services.eligibility_files import EligibilityFileService
 from app.services.estimates import EstimateService
 from app.services.patients import PatientService
 from app.services.permissions import Permission
@@ -25,6 +26,7 @@ class BenefitsServices:
     eligibility: EligibilityService
     directory: DirectoryService
     estimates: EstimateService
+    eligibility_files: EligibilityFileService
 
 
 def _patients(sv: BenefitsServices) -> QWidget:
@@ -35,12 +37,23 @@ def _patients(sv: BenefitsServices) -> QWidget:
                        estimates=sv.estimates)
 
 
+def _files(sv: BenefitsServices) -> QWidget:
+    from app.ui.tabs.benefits.files_page import FilesPage
+
+    return FilesPage(ctx=sv.ctx, files=sv.eligibility_files, eligibility=sv.eligibility)
+
+
+def _can_edit_coverage(ctx: UserContext) -> bool:
+    return ctx.can(Permission.EDIT_COVERAGE)
+
+
 def _can_see_patients(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_PATIENTS)
 
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("Coverage and verification", _patients, _can_see_patients),
+    PageSpec("270 / 271 files", _files, _can_edit_coverage),
 )
 
 
@@ -50,7 +63,8 @@ class BenefitsTab(PagedTab):
 
     def __init__(self, *, ctx: UserContext, patients: PatientService, coverage: CoverageService,
                  eligibility: EligibilityService, directory: DirectoryService,
-                 estimates: EstimateService, pages: tuple[PageSpec, ...] = PAGES,
-                 parent: QWidget | None = None) -> None:
-        sv = BenefitsServices(ctx, patients, coverage, eligibility, directory, estimates)
+                 estimates: EstimateService, eligibility_files: EligibilityFileService,
+                 pages: tuple[PageSpec, ...] = PAGES, parent: QWidget | None = None) -> None:
+        sv = BenefitsServices(ctx, patients, coverage, eligibility, directory, estimates,
+                              eligibility_files)
         super().__init__(sv, ctx, pages, parent)
