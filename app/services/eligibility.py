@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import UserError, ValidationError
+from app.formats.x12 import codes
 from app.models import Benefit, Coverage, EligibilityCheck, Patient, Payer, WorkItem
 from app.models.types import utcnow
 from app.models.work import DONE, OPEN
@@ -32,11 +33,8 @@ METHODS = {PHONE: "Phone call", PORTAL: "Payer portal", FILE_271: "271 file"}
 COPAY, COINSURANCE = "B", "A"
 # The service types (X12 data element 1365) a clerk asks about on the phone most often.
 PHONE_SERVICE_TYPES: dict[str, str] = {
-    "30": "Health benefit plan coverage", "98": "Professional (physician) visit – office",
-    "1": "Medical care", "UC": "Urgent care", "86": "Emergency services",
-    "5": "Diagnostic lab", "4": "Diagnostic X-ray", "2": "Surgical", "PT": "Physical therapy",
-    "33": "Chiropractic", "MH": "Mental health", "AL": "Vision (optometry)", "88": "Pharmacy",
-}
+    code: codes.SERVICE_TYPES[code] for code in (
+        "30", "98", "1", "UC", "86", "5", "4", "2", "PT", "33", "MH", "AL", "88")}
 NETWORK = {"Y": "In network", "N": "Out of network", "W": "Either", "U": "Unknown", "": ""}
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999.99")
@@ -388,13 +386,6 @@ def _coverage(s: Session, coverage_id: int) -> _Found:
 
 
 # --- in words ----------------------------------------------------------------------------------
-BENEFIT_WORDS = {"1": "Active coverage", "6": "Inactive", "A": "Coinsurance", "B": "Copay",
-                 "C": "Deductible", "G": "Out-of-pocket maximum", "F": "Limitation",
-                 "I": "Not covered", "D": "Benefit description", "N": "Services restricted",
-                 "CB": "Coverage basis", "R": "Other or additional payer",
-                 "L": "Primary care provider", "MC": "Managed care coordinator"}
-
-
 def _money(value: Decimal | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
@@ -406,18 +397,22 @@ def _pair(label: str, total: Decimal | None, met: Decimal | None) -> str | None:
     return f"{label}: {_money(total)} (met {_money(met)}{left})"
 
 
-def benefit_text(b: BenefitData, service_words: dict[str, str] | None = None) -> str:
-    """One benefit line in words: "Copay, office visit (98), in network: 25.00"."""
-    words = service_words or PHONE_SERVICE_TYPES
-    parts = [BENEFIT_WORDS.get(b.code, f"Benefit {b.code}")]
+def benefit_text(b: BenefitData) -> str:
+    """One benefit line in words: "Copay, Professional (physician) visit – office (98), in
+    network: 25.00"."""
+    parts = [codes.words(codes.BENEFIT_CODES, b.code, "benefit")]
     if b.service_type:
-        parts.append(f"{words.get(b.service_type, 'service type')} ({b.service_type})")
+        words = codes.SERVICE_TYPES.get(b.service_type, "service type")
+        parts.append(f"{words} ({b.service_type})")
     if b.coverage_level:
-        parts.append(b.coverage_level)
+        parts.append(codes.words(codes.COVERAGE_LEVELS, b.coverage_level, "level"))
     if NETWORK.get(b.in_network):
         parts.append(NETWORK[b.in_network].lower())
+    if b.plan_description:
+        parts.append(b.plan_description)
     value = [f"{b.percent.normalize():f}%" if b.percent is not None else "",
-             _money(b.amount) if b.amount is not None else ""]
+             _money(b.amount) if b.amount is not None else "",
+             codes.words(codes.TIME_PERIODS, b.time_period, "period")]
     text = ", ".join(parts)
     shown = " ".join(v for v in value if v)
     return f"{text}: {shown}" if shown else text
