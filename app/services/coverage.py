@@ -115,6 +115,16 @@ class CoverageWarning:
 
 
 @dataclass(frozen=True)
+class CoverageOverview:
+    rows: list[CoverageRow]  # every coverage; `rank` set for those in force on the day
+    warnings: list[CoverageWarning]
+
+    @property
+    def in_force(self) -> list[CoverageRow]:
+        return [r for r in self.rows if r.rank is not None]
+
+
+@dataclass(frozen=True)
 class RankPeriod:
     coverage_id: int
     rank: int
@@ -284,17 +294,24 @@ class CoverageService:
     def warnings(self, patient_id: int, dos: date) -> list[CoverageWarning]:
         """Warnings for a visit on `dos`: no coverage in force, or for each coverage in force
         that day (or the latest ones, when none is): expired, unverified, inactive."""
-        rows = self.coverages(patient_id, dos)
+        return self.overview(patient_id, dos).warnings
+
+    def overview(self, patient_id: int, day: date) -> CoverageOverview:
+        """Every coverage (in their order on `day`) and the warnings for a visit that day,
+        in one audited read: what the chart header and the Benefits page show."""
+        rows = self.coverages(patient_id, day)
         with self._db.session() as s:
             days = read_settings(s).verify_within_days
         in_force = [r for r in rows if r.rank is not None]
-        if not in_force:
-            ended = [r for r in rows if r.data.effective_from <= dos]
-            base = [CoverageWarning(0, "no_coverage", "No coverage in force on the date of "
-                                    "service: the visit is self-pay unless one is added.")]
-            return base + [w for r in ended[:1] for w in warnings_for(r, dos, days)
-                           if w.kind == "not_in_force"]
-        return [w for r in in_force for w in warnings_for(r, dos, days)]
+        if in_force:
+            return CoverageOverview(rows, [w for r in in_force
+                                           for w in warnings_for(r, day, days)])
+        ended = [r for r in rows if r.data.effective_from <= day]
+        found = [CoverageWarning(0, "no_coverage", "No coverage in force on the date of "
+                                 "service: the visit is self-pay unless one is added.")]
+        return CoverageOverview(rows, found + [w for r in ended[:1]
+                                               for w in warnings_for(r, day, days)
+                                               if w.kind == "not_in_force"])
 
     def rank_history(self, patient_id: int) -> list[RankPeriod]:
         """Every order the patient's coverages have had, oldest first."""

@@ -255,3 +255,15 @@ def test_who_may_edit_coverages(admin: Services, payers: dict[str, int], pid: in
         else:
             with pytest.raises(PermissionDenied):
                 admin.coverage.save(replace(current, notes="no"))
+
+
+def test_the_overview_is_one_audited_read(admin: Services, payers: dict[str, int],
+                                          pid: int) -> None:
+    admin.coverage.save(cover(pid, payers["ACME1"]))
+    found = admin.coverage.overview(pid, date(2025, 8, 15))
+    assert [r.payer_code for r in found.in_force] == ["ACME1"]
+    assert [w.kind for w in found.warnings] == ["unverified"]
+    with admin.db.session() as s:
+        views = s.scalar(select(func.count(AuditEvent.seq)).where(
+            AuditEvent.action == "coverage.view"))
+    assert views == 1

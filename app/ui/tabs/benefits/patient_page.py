@@ -199,10 +199,10 @@ class PatientPage(QWidget):
             self.warnings.clear()
         else:
             self.title.setText(self._patients.get(patient_id).display_name)
-            self.rows = self._coverage.coverages(patient_id)
+            found = self._coverage.overview(patient_id, date.today())
+            self.rows = found.rows
             self.checks = self._eligibility.checks(patient_id)
-            found = self._coverage.warnings(patient_id, date.today())
-            self.warnings.setText("\n".join(f"⚠ {w.message}" for w in found))
+            self.warnings.setText("\n".join(f"⚠ {w.message}" for w in found.warnings))
         self._fill_coverages()
         self._fill_checks()
 

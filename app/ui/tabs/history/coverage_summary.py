@@ -38,9 +38,9 @@ class CoverageSummary(QLabel):
     def show_patient(self, patient_id: int, today: date | None = None) -> None:
         """Errors are raised for the chart to show."""
         day = today or date.today()
-        rows = self._coverage.in_force(patient_id, day)
-        warnings = self._coverage.warnings(patient_id, day)
-        lines = [coverage_text(r) for r in rows] or ["<b>Coverage:</b> none in force (self-pay)"]
+        found = self._coverage.overview(patient_id, day)
+        lines = [coverage_text(r) for r in found.in_force] or [
+            "<b>Coverage:</b> none in force (self-pay)"]
         lines += [f'<span style="color:{WARNING_COLOUR}">⚠ {escape(w.message)}</span>'
-                  for w in warnings if w.kind != "no_coverage"]
+                  for w in found.warnings if w.kind != "no_coverage"]
         self.setText("<br>".join(lines))
