@@ -398,21 +398,21 @@ def _pair(label: str, total: Decimal | None, met: Decimal | None) -> str | None:
 
 
 def benefit_text(b: BenefitData) -> str:
-    """One benefit line in words: "Copay, Professional (physician) visit – office (98), in
-    network: 25.00"."""
-    parts = [codes.words(codes.BENEFIT_CODES, b.code, "benefit")]
+    """One benefit line in words: "Co-payment, Physician visit - office (98), in network:
+    25.00"."""
+    parts = [codes.words(codes.ELIGIBILITY_CODES, b.code)]
     if b.service_type:
         words = codes.SERVICE_TYPES.get(b.service_type, "service type")
         parts.append(f"{words} ({b.service_type})")
     if b.coverage_level:
-        parts.append(codes.words(codes.COVERAGE_LEVELS, b.coverage_level, "level"))
+        parts.append(codes.words(codes.COVERAGE_LEVELS, b.coverage_level))
     if NETWORK.get(b.in_network):
         parts.append(NETWORK[b.in_network].lower())
     if b.plan_description:
         parts.append(b.plan_description)
     value = [f"{b.percent.normalize():f}%" if b.percent is not None else "",
              _money(b.amount) if b.amount is not None else "",
-             codes.words(codes.TIME_PERIODS, b.time_period, "period")]
+             codes.words(codes.TIME_PERIODS, b.time_period)]
     text = ", ".join(parts)
     shown = " ".join(v for v in value if v)
     return f"{text}: {shown}" if shown else text

@@ -241,8 +241,8 @@ class EligibilityFileService:
             traces = [f"{isa:09d}{n:04d}" for n in range(1, len(asked) + 1)]
             env = Envelope("ZZ", practice.ein or practice.npi, "ZZ", "CLEARINGHOUSE", isa, gs,
                            1, created=datetime.now())
-            data = build_270([_request(a, t) for a, t in zip(asked, traces, strict=True)],
-                             Receiver(practice.name, practice.npi, practice.ein), env)
+            data = build_270([_request(a, t) for a, t in zip(asked, traces, strict=True)], env,
+                             receiver=Receiver(practice.name, practice.npi, practice.ein))
             row = X12File(kind="270", direction="out", filename=out.name[:200],
                           sha256=hashlib.sha256(data).hexdigest(), control_number=f"{isa:09d}",
                           transactions=len(asked), content=data, created_by=user.username)
@@ -415,7 +415,7 @@ def _match(s: Session, responses: Sequence[EligibilityResponse], filename: str
                   i + 1 < len(responses) and responses[i + 1].level == "dependent")
         if parent:  # the subscriber above a dependent: the dependent carries the answer
             continue
-        if r.level == "source":
+        if not r.is_person:
             reasons = "; ".join(x.message for x in r.rejections)
             problems.append(SegmentProblem(filename, r.position, "AAA", "The payer rejected "
                                            f"the whole inquiry: {reasons}"))

@@ -99,8 +99,8 @@ def test_find_a_patient_add_a_coverage_and_record_a_phone_check(
     assert [(c.method, c.status) for c in page.checks] == [("phone", "Active")]
     text = page.check_text.toPlainText()
     assert "Deductible: 1,500.00 (met 300.00, 1,200.00 left)" in text
-    assert "Copay, Professional (physician) visit – office (98), in network: 30.00" in text
-    assert "Coinsurance, Health benefit plan coverage (30), in network: 20%" in text
+    assert "Co-payment, Physician visit - office (98), in network: 30.00" in text
+    assert "Co-insurance, Health benefit plan coverage (30), in network: 20%" in text
     assert page.warnings.text() == ""
     assert page.coverages.item(0, 7).text() == "Active"
     assert messages == []
@@ -198,7 +198,7 @@ def test_import_a_271_and_accept_one_demographic_change(qtbot, messages, clinic,
 
     from app.models import EligibilityInquiry
     from app.services.history import EncounterData
-    from tests.unit.test_x12_eligibility import subscriber, wrap
+    from tests.unit.x271_fixtures import subscriber, wrap
 
     sv, pid, payers = clinic
     sv.coverage.save(CoverageData(pid, payers["ACME1"], "W123", date(2024, 1, 1)))
@@ -233,7 +233,8 @@ def test_import_a_271_and_accept_one_demographic_change(qtbot, messages, clinic,
     patient_page = tab.page("Coverage and verification")
     patient_page.show_patient(pid)
     assert [c.method for c in patient_page.checks] == ["271"]
-    assert "Copay, Professional (physician) visit – office" in patient_page.check_text.toPlainText()
+    assert "Co-payment, Physician visit - office (98), individual: 25.00 per visit" in \
+        patient_page.check_text.toPlainText()
 
 
 def test_a_rejection_shows_as_work_to_follow_up(qtbot, messages, clinic, monkeypatch,
@@ -242,7 +243,7 @@ def test_a_rejection_shows_as_work_to_follow_up(qtbot, messages, clinic, monkeyp
     from sqlalchemy import select
 
     from app.models import EligibilityInquiry
-    from tests.unit.test_x12_eligibility import subscriber, wrap
+    from tests.unit.x271_fixtures import subscriber, wrap
 
     sv, pid, payers = clinic
     sv.coverage.save(CoverageData(pid, payers["ACME1"], "W123", date(2024, 1, 1)))

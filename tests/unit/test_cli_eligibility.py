@@ -17,7 +17,7 @@ from app.services.coverage import CoverageData
 from app.services.history import EncounterData
 from tests.conftest import ADMIN, ADMIN_PASSWORD, PASSPHRASE
 from tests.unit.test_coding import new_patient
-from tests.unit.test_x12_eligibility import ACTIVE, subscriber, wrap
+from tests.unit.x271_fixtures import ACTIVE, subscriber, wrap
 
 
 @pytest.fixture
@@ -62,14 +62,14 @@ def test_read_271_prints_json_without_a_database(tmp_path: Path, cli_env: pytest
                          subscriber(4, "T2", member="BAD", extra=("AAA*N**75*C",))))
     nowhere = tmp_path / "no-such-clinic.ccdb"
     assert main(["--db", str(nowhere), "eligibility", "read-271", str(path), "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)["responses"]
     assert [(s["member_id"], s["active"]) for s in out] == [("W123", True), ("BAD", None)]
     assert out[1]["rejections"][0]["code"] == "75"
     assert out[0]["benefits"][1] == {**out[0]["benefits"][1], "code": "C", "amount": "1500",
                                      "time_period": "23", "coverage_level": "IND"}
     assert not nowhere.exists()
     assert main(["eligibility", "read-271", str(path)]) == 0
-    assert "coverage active" in capsys.readouterr().out
+    assert "Active coverage" in capsys.readouterr().out
 
 
 def test_a_malformed_271_is_refused_with_its_segment(tmp_path: Path, cli_env: pytest.MonkeyPatch,

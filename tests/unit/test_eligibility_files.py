@@ -27,7 +27,7 @@ from app.services.coverage import CoverageData
 from app.services.eligibility import CheckData
 from app.services.history import EncounterData
 from tests.unit.test_coding import new_patient
-from tests.unit.test_x12_eligibility import ACTIVE, subscriber, wrap
+from tests.unit.x271_fixtures import ACTIVE, subscriber, wrap
 
 TODAY = date.today()
 
@@ -133,7 +133,7 @@ def test_a_rejection_becomes_a_plain_message_and_a_work_item(
     (w,) = admin.coverage.warnings(clinic["Oneil"], TODAY + timedelta(days=3))
     assert w.kind == "rejected"
     latest = admin.eligibility.latest(clinic["Oneil coverage"])
-    assert latest is not None and latest.rejections[0].follow_up == "Correct and resend."
+    assert latest is not None and latest.rejections[0].follow_up == "Please correct and resubmit."
 
 
 def test_differences_are_accepted_or_rejected_one_by_one(
