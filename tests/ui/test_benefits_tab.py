@@ -264,3 +264,23 @@ def test_a_rejection_shows_as_work_to_follow_up(qtbot, messages, clinic, monkeyp
     assert page.work_table.rowCount() == 0
     page.import_271()  # the same file again: refused, shown, nothing changes
     assert messages and "already imported" in messages[-1][1]
+
+
+def test_a_270_for_the_patient_on_screen(qtbot, messages, clinic, monkeypatch,
+                                         tmp_path) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    from app.formats.x12.segments import interchanges
+
+    sv, pid, payers = clinic
+    sv.coverage.save(CoverageData(pid, payers["ACME1"], "W123", date(2024, 1, 1)))
+    tab = make_tab(qtbot, sv)
+    page = tab.page("Coverage and verification")
+    page.show_patient(pid)
+    out = tmp_path / "one.270"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(out), "")))
+    qtbot.mouseClick(page.ask_button, Qt.MouseButton.LeftButton)
+    assert messages[-1][0] == "information" and "Wrote 1 inquiries" in messages[-1][1]
+    (ic,) = interchanges(out.read_bytes(), out.name)
+    assert [t.code for t in ic.transactions] == ["270"]

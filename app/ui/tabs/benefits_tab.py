@@ -34,7 +34,7 @@ def _patients(sv: BenefitsServices) -> QWidget:
 
     return PatientPage(ctx=sv.ctx, patients=sv.patients, coverage=sv.coverage,
                        eligibility=sv.eligibility, directory=sv.directory,
-                       estimates=sv.estimates)
+                       estimates=sv.estimates, files=sv.eligibility_files)
 
 
 def _files(sv: BenefitsServices) -> QWidget:

@@ -8,11 +8,13 @@ the coverages; the same service gives them to the other tabs.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,6 +34,7 @@ from app.services.context import UserContext
 from app.services.coverage import CoverageRow, CoverageService
 from app.services.directory import DirectoryService
 from app.services.eligibility import METHODS, CheckRow, EligibilityService, describe_check
+from app.services.eligibility_files import EligibilityFileService
 from app.services.estimates import EstimateService
 from app.services.patients import PatientService
 from app.services.permissions import Permission
@@ -66,9 +69,10 @@ class PatientPage(QWidget):
     def __init__(self, *, ctx: UserContext, patients: PatientService,
                  coverage: CoverageService, eligibility: EligibilityService,
                  directory: DirectoryService, estimates: EstimateService,
-                 parent: QWidget | None = None) -> None:
+                 files: EligibilityFileService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx, self._patients, self._estimates = ctx, patients, estimates
+        self._files = files
         self._coverage, self._eligibility, self._directory = coverage, eligibility, directory
         self.patient_id: int | None = None
         self.rows: list[CoverageRow] = []
@@ -153,6 +157,10 @@ class PatientPage(QWidget):
         self.order_from.setToolTip("The new order applies to visits from this date on")
         self.verify_button = QPushButton("Record verification…")
         self.verify_button.clicked.connect(self.record_check)
+        self.ask_button = QPushButton("270 for this patient…")
+        self.ask_button.setToolTip("Write a 270 inquiry for this patient's coverages in force "
+                                   "today, to upload to the clearinghouse portal")
+        self.ask_button.clicked.connect(self.export_270)
         self.estimate_button = QPushButton("Estimate…")
         self.estimate_button.setToolTip("What the patient will likely owe for planned services")
         self.estimate_button.clicked.connect(self.open_estimate)
@@ -163,6 +171,7 @@ class PatientPage(QWidget):
         row.addWidget(self.order_from)
         row.addStretch(1)
         row.addWidget(self.verify_button)
+        row.addWidget(self.ask_button)
         row.addWidget(self.estimate_button)
         return row
 
@@ -187,7 +196,7 @@ class PatientPage(QWidget):
             self._fill(None)
         editable = self.patient_id is not None and self._ctx.can(Permission.EDIT_COVERAGE)
         for w in (self.add_button, self.edit_button, self.up_button, self.down_button,
-                  self.verify_button, self.order_from):
+                  self.verify_button, self.order_from, self.ask_button):
             w.setVisible(self._ctx.can(Permission.EDIT_COVERAGE))
             w.setEnabled(editable)
         self.estimate_button.setEnabled(self.patient_id is not None)
@@ -323,3 +332,20 @@ class PatientPage(QWidget):
         self.dialog = EstimateDialog(estimates=self._estimates, patient_id=self.patient_id,
                                      patient_name=self.title.text(), parent=self)
         self.dialog.open()
+
+    def export_270(self) -> None:
+        if self.patient_id is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save the 270 inquiry",
+                                              str(Path.home() / "eligibility.270"),
+                                              "X12 files (*.270 *.x12 *.txt)")
+        if not name:
+            return
+        try:
+            r = self._files.export_270(Path(name), patient_ids=[self.patient_id])
+        except Exception as exc:  # noqa: BLE001 - the one presenter shows it
+            show_error(self, exc)
+            return
+        QMessageBox.information(self, "270 written", f"Wrote {r.inquiries} inquiries to "
+                                f"{r.path.name}. Upload it to the clearinghouse portal and "
+                                "import the 271 it returns on the 270 / 271 files page.")
