@@ -9,14 +9,11 @@ deterministic for (`seed`, the patients, the payers, `today`)."""
 from __future__ import annotations
 
 import random
-import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-
-from sqlalchemy import insert
 
 from app.models import Benefit, Coverage, CoverageRank, EligibilityCheck
 from app.services.database import Database
@@ -44,10 +41,9 @@ class _Maker:
         self.next_coverage = self.next_check = 1
 
     def member_id(self, code: str) -> str:
-        letters = string.ascii_uppercase + string.digits
-        if code == "DEMO-MCR":  # shaped like a Medicare beneficiary identifier
-            return "".join(self.rng.choice(letters) for _ in range(11))
-        return code[-3:] + "".join(self.rng.choice(string.digits) for _ in range(9))
+        if code == "DEMO-MCR":  # 11 letters and digits, like a Medicare beneficiary ID
+            return f"{self.rng.getrandbits(44):011X}"
+        return f"{code[-3:]}{self.rng.randrange(10**9):09d}"
 
     def patient(self, pid: int, last: str, dob: date, sex: str) -> None:
         rng, age = self.rng, _age(dob, self.today)
@@ -116,6 +112,19 @@ class _Maker:
                                               messages="[]"))
 
 
+def _complete(table: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row with every column, defaults filled in once: rows of one shape go to the
+    database as one executemany instead of one INSERT each."""
+    defaults: dict[str, Any] = {}
+    for col in table.columns:
+        if col.default is None:
+            defaults[col.name] = None
+        else:
+            arg = col.default.arg
+            defaults[col.name] = arg(None) if callable(arg) else arg
+    return [{**defaults, **r} for r in rows]
+
+
 def _chunks(rows: list[dict[str, Any]], size: int = 20_000) -> Iterator[list[dict[str, Any]]]:
     for lo in range(0, len(rows), size):
         yield rows[lo:lo + size]
@@ -136,7 +145,8 @@ def add_benefits(db: Database, *, seed: int, today: date) -> dict[str, int]:
     with db.session() as s:
         for model, batch in ((Coverage, rows.coverage), (CoverageRank, rows.rank),
                              (EligibilityCheck, rows.check), (Benefit, rows.benefit)):
-            for chunk in _chunks(batch):
-                s.execute(insert(model), chunk)
+            table: Any = model.__table__
+            for chunk in _chunks(_complete(table, batch)):
+                s.execute(table.insert(), chunk)
     return {"coverage": len(rows.coverage), "eligibility_check": len(rows.check),
             "benefit": len(rows.benefit)}
