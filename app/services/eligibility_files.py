@@ -124,12 +124,18 @@ def _request(a: _Asked, trace: str) -> EligibilityRequest:
                               a.visit, c.group_number, patient, c.relationship)
 
 
+def _prefix(who: str, c: Coverage) -> str:
+    """Where the answered person's details live: "subscriber_…" on the coverage when the
+    subscriber is not the patient, else the patient's own fields."""
+    return SUBSCRIBER if who == "subscriber" and c.relationship != SELF else ""
+
+
 def _values(who: str, p: Patient, c: Coverage) -> dict[str, str]:
-    """What the clinic has for the person the payer answered about, by the field that holds
-    it ("subscriber_…" on the coverage when the subscriber is not the patient)."""
-    if who == "subscriber" and c.relationship != SELF:
-        return {SUBSCRIBER + f: _text(getattr(c, SUBSCRIBER + f)) for f in PERSON_LABELS}
-    return {f: _text(getattr(p, f)) for f in PERSON_LABELS}
+    """What the clinic has for the person the payer answered about, by the field that
+    holds it."""
+    prefix = _prefix(who, c)
+    source = c if prefix else p
+    return {prefix + f: _text(getattr(source, prefix + f)) for f in PERSON_LABELS}
 
 
 def label(field: str) -> str:
@@ -334,7 +340,7 @@ class EligibilityFileService:
     def _differences(s: Session, r: EligibilityResponse, p: Patient, c: Coverage,
                      check_id: int) -> int:
         ours = _values(r.level, p, c)
-        prefix = SUBSCRIBER if next(iter(ours)).startswith(SUBSCRIBER) else ""
+        prefix = _prefix(r.level, c)
         theirs = {prefix + k: v for k, v in _reported(r).items()}
         ours["member_id"] = c.member_id
         if r.level == "subscriber":

@@ -176,3 +176,18 @@ def test_an_unmatched_or_malformed_271_changes_nothing(
             EligibilityCheck.method == "271")) == 0
         assert s.scalar(select(func.count(X12File.id)).where(X12File.kind == "271")) == 0
         assert s.scalar(select(func.count(DemographicDifference.id))) == 0
+
+
+def test_a_subscriber_who_is_not_the_patient_is_compared_with_the_coverage(
+        admin: Services, clinic: dict[str, int], tmp_path: Path) -> None:
+    admin.eligibility_files.export_270(tmp_path / "b.270", days=7)
+    text = answer(admin, "Parent", clinic["Child"], "EB*1**30", last="PARENTS", member="D999")
+    admin.eligibility_files.import_271(write(tmp_path, "s.271", text))
+    diffs = {d.field: d for d in admin.eligibility_files.differences()}
+    d = diffs["subscriber_last_name"]
+    assert (d.label, d.clinic_value, d.payer_value) == ("Subscriber's last name", "Parent",
+                                                        "PARENTS")
+    admin.eligibility_files.decide(d.id, accept=True)
+    cov = admin.coverage.coverages(clinic["Child"])[0].data
+    assert cov.subscriber_last_name == "PARENTS"
+    assert admin.patients.get(clinic["Child"]).data.last_name == "Child"
