@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
 
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     _patients_parser(sub)
     _codes_parser(sub)
     _eligibility_parser(sub)
+    _claims_parser(sub)
     return p
 
 
@@ -138,6 +140,44 @@ def _eligibility_parser(sub: argparse._SubParsersAction) -> None:  # type: ignor
     r.add_argument("file", type=Path)
     r.add_argument("--json", action="store_true", help="print JSON: per subscriber its name, "
                                                        "member ID, rejections and EB lines")
+
+
+def _claims_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    cl = sub.add_parser("claims", help="build, check, print and send claims")
+    csub = cl.add_subparsers(dest="claims_command", required=True)
+    ls = csub.add_parser("list", help="claims by status")
+    ls.add_argument("--status", default=None, help="draft, ready, submitted, accepted, "
+                                                   "rejected, replaced or voided")
+    mk = csub.add_parser("create", help="the primary claim for a coded visit")
+    mk.add_argument("--encounter", type=int, required=True, help="the visit's number")
+    ck = csub.add_parser("check", help="run the scrubber on claims; --ready marks the clean "
+                                       "ones ready")
+    ck.add_argument("claims", type=int, nargs="+", help="claim numbers")
+    ck.add_argument("--ready", action="store_true", help="mark ready when no error is found")
+    x = csub.add_parser("export-837", help="write ready electronic claims as one 837P file, "
+                                           "validated first")
+    x.add_argument("--out", type=Path, required=True, help="the 837P file to write")
+    _which_claims(x)
+    pr = csub.add_parser("print", help="print ready paper claims on the CMS-1500 to a PDF "
+                                       "(marks them submitted)")
+    pr.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+    pr.add_argument("--mode", choices=("data", "form"), required=True,
+                    help="data: only the data, for the red form; form: the whole form drawn")
+    pr.add_argument("--offset-x", type=int, default=None, help="tenths of an inch to the "
+                    "right (default: this workstation's calibration)")
+    pr.add_argument("--offset-y", type=int, default=None, help="tenths of an inch down")
+    _which_claims(pr)
+    al = csub.add_parser("alignment", help="write the printer alignment test page")
+    al.add_argument("--out", type=Path, required=True)
+    ack = csub.add_parser("import-ack", help="read a 999 or 277CA acknowledgement (all or "
+                                             "nothing)")
+    ack.add_argument("file", type=Path)
+
+
+def _which_claims(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--all-ready", action="store_true", help="every ready claim of this kind")
+    g.add_argument("--claim", type=int, action="append", help="a claim number (repeatable)")
 
 
 # --- helpers shared by commands -----------------------------------------------------------------
@@ -393,6 +433,100 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
         services.db.close()
 
 
+def cmd_claims(args: argparse.Namespace) -> int:
+    services = signed_in_services(args)
+    try:
+        return CLAIM_COMMANDS[args.claims_command](services, args)
+    finally:
+        services.db.close()
+
+
+def _claims_list(services: Any, args: argparse.Namespace) -> int:
+    rows = services.claims.search(status=args.status, limit=1000)
+    for r in rows:
+        dos = f"{r.dos:%m/%d/%Y}" if r.dos else "—"
+        print(f"{r.number:>10}  {r.status:<9}  {r.method:<10}  {dos}  {r.payer_name[:24]:<24}"
+              f"  {r.total:>12,.2f}  {r.lines} line(s)")
+    print(f"{len(rows):,} claim(s).")
+    return 0
+
+
+def _claims_create(services: Any, args: argparse.Namespace) -> int:
+    v = services.claims.create_primary(args.encounter)
+    print(f"Claim {v.number}: {len(v.lines)} line(s) to {v.payer_name}, {v.total:,.2f}.")
+    return 0
+
+
+def _claims_check(services: Any, args: argparse.Namespace) -> int:
+    worst = 0
+    for claim_id in args.claims:
+        issues = services.claims.scrub(claim_id)
+        errors = [i for i in issues if i.blocking]
+        print(f"Claim {claim_id}: {len(errors)} error(s), {len(issues) - len(errors)} "
+              "warning(s)")
+        for i in issues:
+            print(f"  {i.severity}: {i.message}")
+        if errors:
+            worst = 1
+        elif args.ready:
+            v = services.claims.get(claim_id)
+            if v.status != "ready":
+                services.claims.mark_ready(claim_id, v.version)
+            print("  marked ready")
+    return worst
+
+
+def _chosen_claims(args: argparse.Namespace) -> list[int] | None:
+    return None if args.all_ready else list(args.claim)
+
+
+def _claims_export(services: Any, args: argparse.Namespace) -> int:
+    r = services.submissions.export_837(args.out, _chosen_claims(args))
+    print(f"Wrote {r.claims:,} claim(s), {r.total:,.2f}, to {r.path} (interchange "
+          f"{r.control_number}, batch {r.submission_id}); pyx12 found no problem.")
+    return 0
+
+
+def _claims_print(services: Any, args: argparse.Namespace) -> int:
+    from app.formats.claim_data import Printing
+    from app.services.printers import PrinterCalibration
+
+    saved = PrinterCalibration().get("")
+    printing = Printing(saved.offset_x_tenths if args.offset_x is None else args.offset_x,
+                        saved.offset_y_tenths if args.offset_y is None else args.offset_y)
+    r = services.submissions.print_to_file(args.out, _chosen_claims(args), args.mode, printing)
+    print(f"Printed {r.claims:,} claim(s), {r.total:,.2f}, to {r.path} (batch "
+          f"{r.submission_id}); they are marked submitted on paper.")
+    return 0
+
+
+def _claims_alignment(services: Any, args: argparse.Namespace) -> int:
+    from app.services.printers import PrinterCalibration
+
+    args.out.write_bytes(services.submissions.alignment_page(PrinterCalibration().get("")))
+    print(f"Wrote the alignment test page to {args.out}.")
+    return 0
+
+
+def _claims_ack(services: Any, args: argparse.Namespace) -> int:
+    r = services.submissions.import_ack(args.file)
+    print(f"Read a {r.kind}: {r.accepted:,} claim(s) accepted, {r.rejected:,} rejected "
+          "(in the rejection queue).")
+    if r.unmatched:
+        print(f"Not sent by this clinic, left alone: {', '.join(r.unmatched)}.")
+    for c in r.claims:
+        if not c.accepted:
+            print(f"  claim {c.claim_number}: {c.detail}")
+    return 0
+
+
+CLAIM_COMMANDS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
+    "list": _claims_list, "create": _claims_create, "check": _claims_check,
+    "export-837": _claims_export, "print": _claims_print, "alignment": _claims_alignment,
+    "import-ack": _claims_ack,
+}
+
+
 def _read_271(args: argparse.Namespace) -> int:
     from app.formats.x12.x271 import parse_271, summary_lines, to_json
     from app.services.fees import read_file_bytes
@@ -412,7 +546,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     None: cmd_run, "run": cmd_run, "demo": cmd_demo, "backup": cmd_backup,
     "restore": cmd_restore, "audit": cmd_audit, "screenshot": cmd_screenshot,
     "patients": cmd_patients,
-    "codes": cmd_codes, "eligibility": cmd_eligibility,
+    "codes": cmd_codes, "eligibility": cmd_eligibility, "claims": cmd_claims,
 }
 
 

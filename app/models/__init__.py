@@ -9,6 +9,13 @@ from app.models.codes import (
     Modifier,
     ProcedureCode,
 )
+from app.models.claims import (
+    Claim,
+    ClaimLine,
+    ClaimSnapshot,
+    ClaimStatusEvent,
+    Submission,
+)
 from app.models.coding import ChargeLine, EncounterDiagnosis
 from app.models.coverage import (
     Benefit,
@@ -40,6 +47,11 @@ from app.models.user import User
 from app.models.work import WorkItem
 
 __all__ = [
+    "Claim",
+    "ClaimLine",
+    "ClaimSnapshot",
+    "ClaimStatusEvent",
+    "Submission",
     "Benefit",
     "ControlNumber",
     "Coverage",

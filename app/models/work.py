@@ -25,6 +25,7 @@ class WorkItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), nullable=True)
     coverage_id: Mapped[int | None] = mapped_column(ForeignKey("coverage.id"), nullable=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), nullable=True)
     source: Mapped[str] = mapped_column(String(30))
     source_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reason: Mapped[str] = mapped_column(String(30))
@@ -42,4 +43,5 @@ class WorkItem(Base):
         Index("ix_work_item_state", "state", "due_on"),
         Index("ix_work_item_patient", "patient_id"),
         Index("ix_work_item_source", "source", "source_id"),
+        Index("ix_work_item_claim", "claim_id"),
     )

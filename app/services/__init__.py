@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.services.audit import AuditService
 from app.services.backup import BackupService
+from app.services.claims import ClaimService
 from app.services.code_sets import CodeSetService
 from app.services.coding import CodingService
 from app.services.context import UserContext
@@ -23,6 +24,7 @@ from app.services.patient_import import PatientImportService
 from app.services.patients import PatientService
 from app.services.procedure_codes import ProcedureCodeService
 from app.services.settings import SettingsService
+from app.services.submissions import SubmissionService
 from app.services.summary import SummaryService
 from app.services.users import UserService
 
@@ -55,6 +57,8 @@ class Services:
         self.eligibility = EligibilityService(db, self.ctx)
         self.eligibility_files = EligibilityFileService(db, self.ctx)
         self.estimates = EstimateService(db, self.ctx)
+        self.claims = ClaimService(db, self.ctx)
+        self.submissions = SubmissionService(db, self.ctx)
 
 
 __all__ = ["Services"]

@@ -495,9 +495,20 @@ def _diagnosis_facts(s: Session, codes: Sequence[str], dos: date
     return out, checked.version if checked is not None else "", covers
 
 
+def edits_on(s: Session, patient: Patient, dos: date, draft: CodingDraft) -> list[CodeEdit]:
+    """The code edits of `draft` billed for `patient` on `dos` (the claim scrubber reruns
+    them on a claim's own lines)."""
+    facts, _, _ = _facts_on(s, dos, patient, draft)
+    return ce.check(draft, facts)
+
+
 def _facts(s: Session, enc: Encounter, patient: Patient, draft: CodingDraft
            ) -> tuple[ce.Facts, dict[str, str], dict[str, str]]:
-    dos = enc.date
+    return _facts_on(s, enc.date, patient, draft)
+
+
+def _facts_on(s: Session, dos: date, patient: Patient, draft: CodingDraft
+              ) -> tuple[ce.Facts, dict[str, str], dict[str, str]]:
     diagnoses, release, covers = _diagnosis_facts(s, draft.diagnoses, dos)
     procedures: dict[str, ce.ProcedureFact] = {}
     descriptions: dict[str, str] = {}

@@ -211,6 +211,11 @@ def _data(c: Coverage) -> CoverageData:
     return CoverageData(**{n: getattr(c, n) for n in _FIELDS}, id=c.id, version=c.version)
 
 
+def coverage_data(c: Coverage) -> CoverageData:
+    """A coverage row as the plain data the service hands out."""
+    return _data(c)
+
+
 def _effective_on(day: date) -> Any:
     return and_(Coverage.effective_from <= day,
                 or_(Coverage.effective_to.is_(None), Coverage.effective_to >= day))

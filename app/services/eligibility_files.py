@@ -102,6 +102,11 @@ class _Asked:
     visit: date
 
 
+def next_control(s: Session, name: str) -> int:
+    """The next value of a control number counter kept in the database (ISA13, GS06, ST02)."""
+    return _next(s, name)
+
+
 def _next(s: Session, name: str) -> int:
     row = s.get(ControlNumber, name)
     if row is None:

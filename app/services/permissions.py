@@ -36,6 +36,7 @@ class Permission(StrEnum):
     MANAGE_FEES = "manage_fees"
     VIEW_LEDGER = "view_ledger"
     EDIT_COVERAGE = "edit_coverage"
+    MANAGE_CLAIMS = "manage_claims"
     VIEW_DIRECTORY = "view_directory"
     MANAGE_PRACTICE = "manage_practice"
     MANAGE_USERS = "manage_users"
@@ -62,6 +63,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.VIEW_LEDGER: "See charges, payments and balances",
     Permission.EDIT_COVERAGE: "Enter coverages, verify benefits, exchange 270/271 files and "
                               "accept what a payer reports",
+    Permission.MANAGE_CLAIMS: "Build, check, print and send claims; import 999 and 277CA "
+                              "acknowledgements",
     Permission.VIEW_DIRECTORY: "See the practice, providers, facilities and payers",
     Permission.MANAGE_PRACTICE: "Edit the practice, providers, facilities and payers",
     Permission.MANAGE_USERS: "Create, disable, unlock users and reset passwords",
@@ -82,7 +85,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                             Permission.MANAGE_CODE_SETS, Permission.VIEW_LEDGER},
     Role.BILLER: _EVERYONE | {Permission.BACKUP, Permission.VIEW_FULL_SSN,
                              Permission.CODE_ENCOUNTERS, Permission.MANAGE_FEES,
-                             Permission.VIEW_LEDGER, Permission.EDIT_COVERAGE},
+                             Permission.VIEW_LEDGER, Permission.EDIT_COVERAGE,
+                             Permission.MANAGE_CLAIMS},
 }
 
 
