@@ -2,19 +2,19 @@
 
 from app.models.audit import AuditEvent, AuditHead
 from app.models.base import Base
-from app.models.codes import (
-    CodeSetRelease,
-    DiagnosisCode,
-    FavoriteCode,
-    Modifier,
-    ProcedureCode,
-)
 from app.models.claims import (
     Claim,
     ClaimLine,
     ClaimSnapshot,
     ClaimStatusEvent,
     Submission,
+)
+from app.models.codes import (
+    CodeSetRelease,
+    DiagnosisCode,
+    FavoriteCode,
+    Modifier,
+    ProcedureCode,
 )
 from app.models.coding import ChargeLine, EncounterDiagnosis
 from app.models.coverage import (

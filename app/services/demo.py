@@ -25,6 +25,7 @@ from app.services.audit import append_event
 from app.services.clinic import NewClinic, create_clinic
 from app.services.database import Database
 from app.services.demo_benefits import add_benefits
+from app.services.demo_claims import add_claims
 from app.services.demo_coding import add_coding_reference
 from app.services.demo_history import BULK_MIN_PATIENTS, add_histories, bulk_load
 from app.services.directory import PracticeData
@@ -130,6 +131,7 @@ def create_demo(path: Path, *, patients: int = 2000, seed: int = 1,
             history = add_histories(db, seed=seed, today=today)
         add_coding_reference(db)
         add_benefits(db, seed=seed, today=today)
+        add_claims(db, clinic.passphrase, admin, clinic.admin_password, seed=seed, today=today)
         with db.session() as s:
             append_event(s, None, "demo.create", details={"patients": patients, "seed": seed})
     finally:

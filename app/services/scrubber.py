@@ -112,6 +112,9 @@ def _payer(y: Payer, method: str, f: _Found) -> None:
             f.error("payer_address", message + " Enter it in Admin → Payers.", fix)
     if not y.claim_filing_indicator:
         f.error("payer_filing", f"{y.name} has no claim filing indicator (SBR09).", fix)
+    elif y.claim_filing_indicator == "09":
+        f.error("payer_filing", f"{y.name} is marked self-pay (09): a claim goes to an "
+                "insurer. Bill the patient instead, or correct the payer.", fix)
 
 
 def _person_problems(last: str, first: str, dob: date | None, sex: str,
@@ -301,6 +304,18 @@ def _edi(s: Session, c: Claim, f: _Found) -> None:
                 + ", ".join(missing) + " (Admin → Settings).", Fix("settings"))
 
 
+def _writer_check(s: Session, c: Claim, f: _Found) -> None:
+    """What the 837P writer itself would refuse, for anything the rules above missed."""
+    from app.formats.x12.x837p import check_837p
+    from app.services.claim_document import document
+    from app.services.submissions import submitter_for
+
+    problems = check_837p([document(s, c)], submitter_for(s, read_edi(s)))
+    for key, message in problems.items():
+        if key.startswith("claim") or key.startswith("billing"):
+            f.error("x837p", f"837P: {message}", Fix("claim"))
+
+
 def scrub_claim(s: Session, c: Claim, today: date) -> list[ScrubIssue]:
     """Every issue with claim `c` as it stands, errors first."""
     f = _Found()
@@ -321,6 +336,8 @@ def scrub_claim(s: Session, c: Claim, today: date) -> list[ScrubIssue]:
     _duplicates(s, c, lines, f)
     _signatures(c, cov, f)
     _edi(s, c, f)
+    if c.method == ELECTRONIC and not any(i.blocking for i in f.issues):
+        _writer_check(s, c, f)
     if c.encounter_id is not None:
         enc = s.get(Encounter, c.encounter_id)
         if enc is not None and enc.coding_status == "uncoded":

@@ -146,7 +146,8 @@ def _submitted(s: Session, user: CurrentUser, claims: Sequence[Claim], docs: Seq
                                                        "method": sub.method})
 
 
-def _submitter(s: Session, e: EdiSettings) -> cd.Submitter:
+def submitter_for(s: Session, e: EdiSettings) -> cd.Submitter:
+    """Loop 1000A/1000B from the settings, with the practice's name and phone by default."""
     pr = s.query(Practice).first()
     name = e.submitter_name or (pr.name if pr else "")
     phone = e.contact_phone or (pr.phone if pr else "")
@@ -273,7 +274,7 @@ class SubmissionService:
                                 + ", ".join(missing) + ".")
             docs = [document(s, c) for c in claims]
             env = _envelope(s, edi)
-            data = _checked_837p(docs, _submitter(s, edi), env)
+            data = _checked_837p(docs, submitter_for(s, edi), env)
             total = sum((d.total_charge for d in docs), Decimal("0.00"))
             control = f"{env.interchange_control:09d}"
             f = X12File(kind="837", direction="out", filename=out.name[:200],

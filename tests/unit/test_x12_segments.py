@@ -137,6 +137,17 @@ def test_a_bad_segment_id_is_named_without_its_content() -> None:
     assert "SMITH" not in str(caught.value) and "19800304" not in str(caught.value)
 
 
+def test_a_bad_segment_keeps_its_text_out_of_later_checks() -> None:
+    # split without raising, then walk the envelopes: the broken piece is "?" everywhere
+    from app.formats.x12.segments import check_interchanges, split_segments
+
+    raw = text(interchange(["BHT*0022*11*R*20261128*0930", "SMITH JOHN 19800304*X"]))
+    _d, segments, _problems = split_segments(raw, "f.271")
+    assert segments[4].id == "?" and segments[4].elements == ()
+    _found, problems = check_interchanges(raw, "f.271")
+    assert problems and all("SMITH" not in str(p) for p in problems)
+
+
 def test_several_interchanges_in_one_file() -> None:
     raw = text(interchange(control="000000101") + interchange(control="000000102"))
     found = interchanges(raw, "g.271")

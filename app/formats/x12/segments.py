@@ -202,6 +202,8 @@ def split_segments(data: bytes | str, filename: str
         parts = raw.split(d.element)
         seg = Segment(parts[0].strip(), tuple(parts[1:]), len(segments) + 1, d)
         if not _SEGMENT_ID.fullmatch(seg.id):
+            # keep the text out of every later message: it may be patient data
+            seg = Segment("?", (), seg.position, d)
             problems.append(SegmentProblem(filename, seg.position, "?", "This is not a segment: "
                                            "it does not start with a 2- or 3-character ID."))
         segments.append(seg)
@@ -552,3 +554,23 @@ class X12Writer:
                   self.segment("IEA", "1", f"{env.interchange_control:09d}")]
         end = self.d.segment + ("\n" if self.newline else "")
         return (end.join(lines) + end).encode("ascii")
+
+
+class HlBody:
+    """The segments of one transaction set being written, HL numbers counted as they go
+    (the hierarchical levels of the 270 and the 837P)."""
+
+    def __init__(self, w: X12Writer) -> None:
+        self.w = w
+        self.lines: list[str] = []
+        self.hl = 0
+
+    def add(self, seg_id: str, *elements: Element) -> None:
+        self.lines.append(self.w.segment(seg_id, *elements))
+
+    def level(self, parent: int, code: str, children: bool) -> int:
+        """Open HL `code` under HL `parent` (0 for none); returns its number."""
+        self.hl += 1
+        self.add("HL", str(self.hl), str(parent) if parent else "", code,
+                 "1" if children else "0")
+        return self.hl

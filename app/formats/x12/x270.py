@@ -31,7 +31,7 @@ from datetime import date
 from app.errors import ValidationError
 from app.formats.identifiers import check_npi, check_taxonomy, digits
 from app.formats.x12 import codes
-from app.formats.x12.segments import Envelope, X12Writer, check_envelope, x12_text
+from app.formats.x12.segments import Envelope, HlBody, X12Writer, check_envelope, x12_text
 
 VERSION = "005010X279A1"
 MAX_PATIENTS = 99
@@ -211,23 +211,12 @@ def _batches(requests: Sequence[EligibilityRequest]) -> list[_Batch]:
     return out
 
 
-class _Body:
+class _Body(HlBody):
     """The segments of one 270 transaction set, HL numbers counted as they are written."""
 
     def __init__(self, w: X12Writer, default: Receiver | None) -> None:
-        self.w = w
+        super().__init__(w)
         self.default = default
-        self.lines: list[str] = []
-        self.hl = 0
-
-    def add(self, seg_id: str, *elements: str) -> None:
-        self.lines.append(self.w.segment(seg_id, *elements))
-
-    def level(self, parent: int, code: str, children: bool) -> int:
-        self.hl += 1
-        self.add("HL", str(self.hl), str(parent) if parent else "", code,
-                 "1" if children else "0")
-        return self.hl
 
     def write(self, batch: _Batch, reference: str, env: Envelope) -> list[str]:
         self.add("BHT", "0022", "13", reference, f"{env.created:%Y%m%d}",
