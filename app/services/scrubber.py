@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -211,6 +212,24 @@ def _diagnoses_and_lines(c: Claim, lines: list[ClaimLine], f: _Found) -> None:
             f.error("no_units", f"{where} has no units.", Fix("coding", c.encounter_id))
 
 
+PAPER_MAX = Decimal("99999.99")  # the 1500's amount boxes hold 5 dollar digits
+
+
+def _paper_amounts(c: Claim, lines: list[ClaimLine], f: _Found) -> None:
+    if c.method != PAPER:
+        return
+    fix = Fix("claim", None, "lines")
+    for ln in lines:
+        if ln.charge > PAPER_MAX:
+            f.error("paper_amount", f"Line {ln.line_no} ({ln.code}) charges more than "
+                    f"{PAPER_MAX:,}, more than box 24F can print. Send the claim "
+                    "electronically, or split the units over two lines.", fix)
+    pages = [lines[i:i + 6] for i in range(0, len(lines), 6)]
+    if any(sum((ln.charge for ln in page), Decimal(0)) > PAPER_MAX for page in pages):
+        f.error("paper_amount", f"A page of the form would total more than {PAPER_MAX:,} "
+                "(box 28). Send the claim electronically, or split it.", fix)
+
+
 def _code_edits(s: Session, c: Claim, p: Patient, lines: list[ClaimLine], f: _Found) -> None:
     by_day: dict[date, list[ClaimLine]] = {}
     for ln in lines:
@@ -330,6 +349,7 @@ def scrub_claim(s: Session, c: Claim, today: date) -> list[ScrubIssue]:
     _provider(s, c.referring_provider_id, "referring", f, required=False)
     _facility(s, c.facility_id, f)
     _diagnoses_and_lines(c, lines, f)
+    _paper_amounts(c, lines, f)
     _code_edits(s, c, p, lines, f)
     _coverage(s, c, cov, payer, lines, read_settings(s).verify_within_days, f)
     _timely(c, payer, lines, today, f)

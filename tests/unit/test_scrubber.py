@@ -202,3 +202,16 @@ def test_electronic_claims_need_the_clearinghouse_settings(admin: Services,
     assert found.fix.kind == "settings" and "submitter ID" in found.message
     paper = admin.claims.update(claim.id, claim.version, _header(claim, method="paper"))
     assert "edi_settings" not in codes(admin.claims.scrub(paper.id))
+
+
+def test_amounts_the_paper_form_cannot_print_block_paper_claims_only(
+        admin: Services, claim: ClaimView) -> None:
+    with admin.db.session() as s:
+        line = s.scalar(select(ClaimLine).where(ClaimLine.claim_id == claim.id))
+        assert line is not None
+        line.charge = Decimal("123456.00")
+    assert "paper_amount" not in codes(admin.claims.scrub(claim.id))
+    v = admin.claims.get(claim.id)
+    admin.claims.update(v.id, v.version, _header(v, method="paper"))
+    found = [i for i in admin.claims.scrub(claim.id) if i.code == "paper_amount"]
+    assert len(found) == 2 and "box 24F" in found[0].message
