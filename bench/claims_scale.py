@@ -31,7 +31,7 @@ from app.models import (
     Patient,
     Provider,
 )
-from app.models.claims import READY, Claim, ClaimLine, ClaimStatusEvent
+from app.models.claims import READY, Claim, ClaimStatusEvent, ServiceLine
 from bench.patient_scale import _services
 from bench.registry import Context, Result, measure
 
@@ -76,7 +76,7 @@ def _ready_claims(sv: Any, method: str, skip: int) -> int:
                                 charge=Decimal(fee), created_by="bench")
                 s.add(cl)
                 s.flush()
-                line = ClaimLine(claim_id=claim.id, charge_line_id=cl.id, line_no=n, dos=dos,
+                line = ServiceLine(claim_id=claim.id, charge_line_id=cl.id, line_no=n, dos=dos,
                                  pos="11", code=code, pointers="AB"[:n], units=Decimal(1),
                                  charge=Decimal(fee))
                 s.add(line)

@@ -4,9 +4,9 @@ from app.models.audit import AuditEvent, AuditHead
 from app.models.base import Base
 from app.models.claims import (
     Claim,
-    ClaimLine,
     ClaimSnapshot,
     ClaimStatusEvent,
+    ServiceLine,
     Submission,
 )
 from app.models.codes import (
@@ -48,7 +48,7 @@ from app.models.work import WorkItem
 
 __all__ = [
     "Claim",
-    "ClaimLine",
+    "ServiceLine",
     "ClaimSnapshot",
     "ClaimStatusEvent",
     "Submission",

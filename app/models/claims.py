@@ -102,11 +102,11 @@ class Claim(Base):
     )
 
 
-class ClaimLine(Base):
+class ServiceLine(Base):
     """A service line of a claim (837P loop 2400, one row of box 24), copied from the charge
     line it bills. `control_number` is the REF*6R line item control number the 835 returns."""
 
-    __tablename__ = "claim_line"
+    __tablename__ = "service_line"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"))
@@ -125,8 +125,8 @@ class ClaimLine(Base):
     control_number: Mapped[str] = mapped_column(String(30), default="")
 
     __table_args__ = (
-        Index("ix_claim_line_claim", "claim_id"),
-        Index("ix_claim_line_charge", "charge_line_id"),
+        Index("ix_service_line_claim", "claim_id"),
+        Index("ix_service_line_charge", "charge_line_id"),
     )
 
 

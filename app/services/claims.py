@@ -50,8 +50,8 @@ from app.models.claims import (
     SUBMITTED,
     VOIDED,
     Claim,
-    ClaimLine,
     ClaimStatusEvent,
+    ServiceLine,
 )
 from app.models.coding import CODING_STATUSES
 from app.models.types import utcnow
@@ -202,7 +202,7 @@ def claim_number(c: Claim) -> str:
     return str(c.id) if c.revision == 1 else f"{c.id}R{c.revision}"
 
 
-def line_control_number(line: ClaimLine) -> str:
+def line_control_number(line: ServiceLine) -> str:
     """REF*6R: unique per claim line and stable for the life of the line."""
     return f"L{line.id}"
 
@@ -219,9 +219,9 @@ def diagnoses_of(c: Claim) -> list[str]:
     return [d for d in c.diagnoses.split(",") if d]
 
 
-def claim_lines(s: Session, claim_id: int) -> list[ClaimLine]:
-    return list(s.scalars(select(ClaimLine).where(ClaimLine.claim_id == claim_id)
-                          .order_by(ClaimLine.line_no)))
+def claim_lines(s: Session, claim_id: int) -> list[ServiceLine]:
+    return list(s.scalars(select(ServiceLine).where(ServiceLine.claim_id == claim_id)
+                          .order_by(ServiceLine.line_no)))
 
 
 def add_event(s: Session, c: Claim, status: str, by: str, detail: str = "",
@@ -236,7 +236,7 @@ def header_of(c: Claim) -> ClaimHeader:
     return ClaimHeader(**{f: getattr(c, f) for f in HEADER_FIELDS})
 
 
-def _line_row(ln: ClaimLine) -> ClaimLineRow:
+def _line_row(ln: ServiceLine) -> ClaimLineRow:
     return ClaimLineRow(ln.id, ln.line_no, ln.charge_line_id, ln.dos, ln.pos, ln.code,
                         split_modifiers(ln.modifiers), ln.pointers, ln.units, ln.charge, ln.ndc,
                         ln.ndc_unit, ln.ndc_quantity, ln.control_number)
@@ -323,8 +323,8 @@ def _clean(h: ClaimHeader) -> ClaimHeader:
 # --- building ----------------------------------------------------------------------------------
 def billed_charge_lines(s: Session, charge_line_ids: Sequence[int], sequence: str) -> set[int]:
     """Which of these charge lines are already on a live claim of this sequence."""
-    q = (select(ClaimLine.charge_line_id).join(Claim, Claim.id == ClaimLine.claim_id)
-         .where(ClaimLine.charge_line_id.in_(list(charge_line_ids)),
+    q = (select(ServiceLine.charge_line_id).join(Claim, Claim.id == ServiceLine.claim_id)
+         .where(ServiceLine.charge_line_id.in_(list(charge_line_ids)),
                 Claim.sequence == sequence, Claim.status.in_(LIVE_STATUSES),
                 Claim.frequency != "8"))
     return set(s.scalars(q))
@@ -336,8 +336,8 @@ def _encounter_lines(s: Session, enc: Encounter) -> list[ChargeLine]:
                           .order_by(ChargeLine.line_no)))
 
 
-def _copy_line(claim_id: int, n: int, ln: ChargeLine, pos: str) -> ClaimLine:
-    return ClaimLine(claim_id=claim_id, charge_line_id=ln.id, line_no=n, dos=ln.dos, pos=pos,
+def _copy_line(claim_id: int, n: int, ln: ChargeLine, pos: str) -> ServiceLine:
+    return ServiceLine(claim_id=claim_id, charge_line_id=ln.id, line_no=n, dos=ln.dos, pos=pos,
                      code=ln.code, modifiers=ln.modifiers, pointers=ln.pointers, units=ln.units,
                      charge=ln.charge, ndc=ln.ndc, ndc_unit=ln.ndc_unit,
                      ndc_quantity=ln.ndc_quantity)
@@ -364,14 +364,14 @@ def _new_claim(s: Session, user: CurrentUser, enc: Encounter, cov: Coverage, seq
     return c
 
 
-def _assign_control_numbers(s: Session, lines: Sequence[ClaimLine]) -> None:
+def _assign_control_numbers(s: Session, lines: Sequence[ServiceLine]) -> None:
     s.flush()
     for ln in lines:
         ln.control_number = line_control_number(ln)
 
 
 # --- moving lines ------------------------------------------------------------------------------
-def _remap(line: ClaimLine, source: list[str], target: list[str]) -> None:
+def _remap(line: ServiceLine, source: list[str], target: list[str]) -> None:
     """Point `line` at the same codes in `target`'s diagnosis list, adding codes it lacks."""
     letters = []
     for letter in line.pointers:
@@ -384,12 +384,12 @@ def _remap(line: ClaimLine, source: list[str], target: list[str]) -> None:
     line.pointers = "".join(letters)
 
 
-def _renumber(lines: Sequence[ClaimLine]) -> None:
+def _renumber(lines: Sequence[ServiceLine]) -> None:
     for n, ln in enumerate(sorted(lines, key=lambda x: (x.line_no, x.id)), start=1):
         ln.line_no = n
 
 
-def _used_diagnoses(lines: Sequence[ClaimLine], codes: list[str]) -> list[str]:
+def _used_diagnoses(lines: Sequence[ServiceLine], codes: list[str]) -> list[str]:
     """The diagnosis list kept in order, without codes no line points at any more, with
     pointers rewritten to match. Codes no line points at are kept when every line has none."""
     used = {codes[LETTERS.index(ch)] for ln in lines for ch in ln.pointers
@@ -464,8 +464,8 @@ class ClaimService:
         (encounter id, date, patient name, MRN), oldest first."""
         self._ctx.require(Permission.MANAGE_CLAIMS)
         with self._db.session() as s:
-            billed = (select(ClaimLine.charge_line_id)
-                      .join(Claim, Claim.id == ClaimLine.claim_id)
+            billed = (select(ServiceLine.charge_line_id)
+                      .join(Claim, Claim.id == ServiceLine.claim_id)
                       .where(Claim.sequence == "P", Claim.status.in_(LIVE_STATUSES),
                              Claim.frequency != "8"))
             q = (select(Encounter.id, Encounter.date, Patient.last_name, Patient.first_name,
@@ -579,8 +579,8 @@ class ClaimService:
         return dst
 
     @staticmethod
-    def _move(s: Session, src: Claim, dst: Claim, moving: list[ClaimLine],
-              staying: list[ClaimLine]) -> None:
+    def _move(s: Session, src: Claim, dst: Claim, moving: list[ServiceLine],
+              staying: list[ServiceLine]) -> None:
         src_codes, dst_codes = diagnoses_of(src), diagnoses_of(dst)
         start = len(claim_lines(s, dst.id))
         for n, ln in enumerate(sorted(moving, key=lambda x: x.line_no), start=start + 1):
@@ -655,7 +655,7 @@ class ClaimService:
             new.original_claim_number = number
             s.add(new)
             s.flush()
-            copies = [ClaimLine(**{k: getattr(ln, k) for k in (
+            copies = [ServiceLine(**{k: getattr(ln, k) for k in (
                 "charge_line_id", "line_no", "dos", "pos", "code", "modifiers", "pointers",
                 "units", "charge", "ndc", "ndc_unit", "ndc_quantity")}, claim_id=new.id)
                 for ln in claim_lines(s, old.id)]
@@ -740,14 +740,14 @@ def _list_query(q: Any, status: str | None, method: str | None, text: str) -> An
 def _rows(s: Session, ids: list[int]) -> list[ClaimRow]:
     if not ids:
         return []
-    totals = dict(s.execute(select(ClaimLine.claim_id, func.sum(ClaimLine.charge))
-                            .where(ClaimLine.claim_id.in_(ids)).group_by(ClaimLine.claim_id)
+    totals = dict(s.execute(select(ServiceLine.claim_id, func.sum(ServiceLine.charge))
+                            .where(ServiceLine.claim_id.in_(ids)).group_by(ServiceLine.claim_id)
                             ).all())
-    firsts = dict(s.execute(select(ClaimLine.claim_id, func.min(ClaimLine.dos))
-                            .where(ClaimLine.claim_id.in_(ids)).group_by(ClaimLine.claim_id)
+    firsts = dict(s.execute(select(ServiceLine.claim_id, func.min(ServiceLine.dos))
+                            .where(ServiceLine.claim_id.in_(ids)).group_by(ServiceLine.claim_id)
                             ).all())
-    counts = dict(s.execute(select(ClaimLine.claim_id, func.count())
-                            .where(ClaimLine.claim_id.in_(ids)).group_by(ClaimLine.claim_id)
+    counts = dict(s.execute(select(ServiceLine.claim_id, func.count())
+                            .where(ServiceLine.claim_id.in_(ids)).group_by(ServiceLine.claim_id)
                             ).all())
     q = (select(Claim, Patient, Payer).join(Patient, Patient.id == Claim.patient_id)
          .join(Payer, Payer.id == Claim.payer_id).where(Claim.id.in_(ids)))

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from app.formats import code_edits as ce
 from app.formats import identifiers as ids
 from app.models import Coverage, Encounter, Facility, Patient, Payer, Practice, Provider
-from app.models.claims import ACCEPTED, ELECTRONIC, PAPER, SUBMITTED, Claim, ClaimLine
+from app.models.claims import ACCEPTED, ELECTRONIC, PAPER, SUBMITTED, Claim, ServiceLine
 from app.services.claims import claim_lines, claim_number, diagnoses_of, split_modifiers
 from app.services.coding import edits_on
 from app.services.coverage import (
@@ -185,7 +185,7 @@ def _facility(s: Session, facility_id: int | None, f: _Found) -> None:
         f.error("facility_npi", f"The facility's NPI is wrong: {problem}", fix)
 
 
-def _diagnoses_and_lines(c: Claim, lines: list[ClaimLine], f: _Found) -> None:
+def _diagnoses_and_lines(c: Claim, lines: list[ServiceLine], f: _Found) -> None:
     codes = diagnoses_of(c)
     if not codes:
         f.error("no_diagnosis", "The claim has no diagnosis (box 21).",
@@ -215,7 +215,7 @@ def _diagnoses_and_lines(c: Claim, lines: list[ClaimLine], f: _Found) -> None:
 PAPER_MAX = Decimal("99999.99")  # the 1500's amount boxes hold 5 dollar digits
 
 
-def _paper_amounts(c: Claim, lines: list[ClaimLine], f: _Found) -> None:
+def _paper_amounts(c: Claim, lines: list[ServiceLine], f: _Found) -> None:
     if c.method != PAPER:
         return
     fix = Fix("claim", None, "lines")
@@ -230,8 +230,8 @@ def _paper_amounts(c: Claim, lines: list[ClaimLine], f: _Found) -> None:
                 "(box 28). Send the claim electronically, or split it.", fix)
 
 
-def _code_edits(s: Session, c: Claim, p: Patient, lines: list[ClaimLine], f: _Found) -> None:
-    by_day: dict[date, list[ClaimLine]] = {}
+def _code_edits(s: Session, c: Claim, p: Patient, lines: list[ServiceLine], f: _Found) -> None:
+    by_day: dict[date, list[ServiceLine]] = {}
     for ln in lines:
         by_day.setdefault(ln.dos, []).append(ln)
     fix = Fix("coding", c.encounter_id)
@@ -247,7 +247,7 @@ def _code_edits(s: Session, c: Claim, p: Patient, lines: list[ClaimLine], f: _Fo
                 f.warn("code_edit", f"Coding: {e.message}", fix)
 
 
-def _coverage(s: Session, c: Claim, cov: Coverage, payer: Payer, lines: list[ClaimLine],
+def _coverage(s: Session, c: Claim, cov: Coverage, payer: Payer, lines: list[ServiceLine],
               verify_days: int, f: _Found) -> None:
     fix = Fix("coverage", cov.id)
     check = last_checks(s, [cov.id]).get(cov.id)
@@ -264,7 +264,7 @@ def _coverage(s: Session, c: Claim, cov: Coverage, payer: Payer, lines: list[Cla
                 f.warn(f"coverage_{w.kind}", w.message, fix)
 
 
-def _timely(c: Claim, payer: Payer, lines: list[ClaimLine], today: date, f: _Found) -> None:
+def _timely(c: Claim, payer: Payer, lines: list[ServiceLine], today: date, f: _Found) -> None:
     if not lines:
         return
     first = min(ln.dos for ln in lines)
@@ -280,13 +280,13 @@ def _timely(c: Claim, payer: Payer, lines: list[ClaimLine], today: date, f: _Fou
                f"(until {deadline:%m/%d/%Y}).", fix)
 
 
-def _duplicates(s: Session, c: Claim, lines: list[ClaimLine], f: _Found) -> None:
+def _duplicates(s: Session, c: Claim, lines: list[ServiceLine], f: _Found) -> None:
     if c.frequency in ("7", "8") or not lines:
         return
-    q = (select(Claim, ClaimLine).join(ClaimLine, ClaimLine.claim_id == Claim.id)
+    q = (select(Claim, ServiceLine).join(ServiceLine, ServiceLine.claim_id == Claim.id)
          .where(Claim.patient_id == c.patient_id, Claim.payer_id == c.payer_id,
                 Claim.id != c.id, Claim.status.in_((SUBMITTED, ACCEPTED)),
-                ClaimLine.dos.in_({ln.dos for ln in lines})))
+                ServiceLine.dos.in_({ln.dos for ln in lines})))
     mine = {(ln.dos, ln.code, ln.modifiers): ln for ln in lines}
     for other, oln in s.execute(q).all():
         ln = mine.get((oln.dos, oln.code, oln.modifiers))

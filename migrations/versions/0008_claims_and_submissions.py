@@ -94,7 +94,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_claim_replaces', ['replaces_claim_id'], unique=False)
         batch_op.create_index('ix_claim_status', ['status', 'method'], unique=False)
 
-    op.create_table('claim_line',
+    op.create_table('service_line',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('claim_id', sa.Integer(), nullable=False),
     sa.Column('charge_line_id', sa.Integer(), nullable=False),
@@ -110,13 +110,13 @@ def upgrade() -> None:
     sa.Column('ndc_unit', sa.String(length=2), nullable=False),
     sa.Column('ndc_quantity', app.models.types.ScaledDecimal(), nullable=True),
     sa.Column('control_number', sa.String(length=30), nullable=False),
-    sa.ForeignKeyConstraint(['charge_line_id'], ['charge_line.id'], name=op.f('fk_claim_line_charge_line_id_charge_line')),
-    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_claim_line_claim_id_claim')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_line'))
+    sa.ForeignKeyConstraint(['charge_line_id'], ['charge_line.id'], name=op.f('fk_service_line_charge_line_id_charge_line')),
+    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_service_line_claim_id_claim')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_line'))
     )
-    with op.batch_alter_table('claim_line', schema=None) as batch_op:
-        batch_op.create_index('ix_claim_line_charge', ['charge_line_id'], unique=False)
-        batch_op.create_index('ix_claim_line_claim', ['claim_id'], unique=False)
+    with op.batch_alter_table('service_line', schema=None) as batch_op:
+        batch_op.create_index('ix_service_line_charge', ['charge_line_id'], unique=False)
+        batch_op.create_index('ix_service_line_claim', ['claim_id'], unique=False)
 
     op.create_table('claim_snapshot',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -169,11 +169,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_claim_snapshot_number')
 
     op.drop_table('claim_snapshot')
-    with op.batch_alter_table('claim_line', schema=None) as batch_op:
-        batch_op.drop_index('ix_claim_line_claim')
-        batch_op.drop_index('ix_claim_line_charge')
+    with op.batch_alter_table('service_line', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_line_claim')
+        batch_op.drop_index('ix_service_line_charge')
 
-    op.drop_table('claim_line')
+    op.drop_table('service_line')
     with op.batch_alter_table('claim', schema=None) as batch_op:
         batch_op.drop_index('ix_claim_status')
         batch_op.drop_index('ix_claim_replaces')

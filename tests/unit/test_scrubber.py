@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Coverage, EligibilityCheck, Patient, Payer, Practice, Setting
-from app.models.claims import SUBMITTED, Claim, ClaimLine
+from app.models.claims import SUBMITTED, Claim, ServiceLine
 from app.services import Services
 from app.services.claims import ClaimView, add_event
 from app.services.coding import LineDraft
@@ -115,10 +115,10 @@ def test_more_than_12_diagnoses_or_50_lines_blocks(admin: Services, claim: Claim
         row.diagnoses = ",".join(["E119", "I10"] * 7)
     change(admin, Claim, claim.id, many)
     with admin.db.session() as s:
-        first = s.scalar(select(ClaimLine).where(ClaimLine.claim_id == claim.id))
+        first = s.scalar(select(ServiceLine).where(ServiceLine.claim_id == claim.id))
         assert first is not None
         for n in range(2, 52):
-            s.add(ClaimLine(claim_id=claim.id, charge_line_id=first.charge_line_id, line_no=n,
+            s.add(ServiceLine(claim_id=claim.id, charge_line_id=first.charge_line_id, line_no=n,
                             dos=first.dos, pos="11", code="36415", pointers="A",
                             units=Decimal(1), charge=Decimal("12.00"),
                             control_number=f"X{n}"))
@@ -207,7 +207,7 @@ def test_electronic_claims_need_the_clearinghouse_settings(admin: Services,
 def test_amounts_the_paper_form_cannot_print_block_paper_claims_only(
         admin: Services, claim: ClaimView) -> None:
     with admin.db.session() as s:
-        line = s.scalar(select(ClaimLine).where(ClaimLine.claim_id == claim.id))
+        line = s.scalar(select(ServiceLine).where(ServiceLine.claim_id == claim.id))
         assert line is not None
         line.charge = Decimal("123456.00")
     assert "paper_amount" not in codes(admin.claims.scrub(claim.id))
