@@ -175,8 +175,9 @@ def _claims_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 
 def _which_claims(p: argparse.ArgumentParser) -> None:
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--all-ready", action="store_true", help="every ready claim of this kind")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--all-ready", action="store_true",
+                   help="every ready claim of this kind, oldest first (the default)")
     g.add_argument("--claim", type=int, action="append", help="a claim number (repeatable)")
 
 
@@ -477,7 +478,7 @@ def _claims_check(services: Any, args: argparse.Namespace) -> int:
 
 
 def _chosen_claims(args: argparse.Namespace) -> list[int] | None:
-    return None if args.all_ready else list(args.claim)
+    return list(args.claim) if args.claim else None
 
 
 def _claims_export(services: Any, args: argparse.Namespace) -> int:
@@ -514,6 +515,8 @@ def _claims_ack(services: Any, args: argparse.Namespace) -> int:
           "(in the rejection queue).")
     if r.unmatched:
         print(f"Not sent by this clinic, left alone: {', '.join(r.unmatched)}.")
+    if r.earlier:
+        print(f"About versions sent again since, left alone: {', '.join(r.earlier)}.")
     for c in r.claims:
         if not c.accepted:
             print(f"  claim {c.claim_number}: {c.detail}")

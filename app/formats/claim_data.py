@@ -157,6 +157,7 @@ class ClaimDocument:
     rendering: Provider | None
     facility: Facility | None = None
     referring: Provider | None = None
+    referring_qualifier: str = "DN"  # box 17: DN referring, DK ordering, DQ supervising
     original_claim_number: str = ""  # payer's claim number for 7/8 (REF*F8, box 22)
     prior_authorization: str = ""  # REF*G1, box 23
     onset_date: date | None = None  # DTP*431, box 14 qualifier 431

@@ -423,7 +423,7 @@ def _claim_information(page: _Page, c: ClaimDocument) -> None:
     page.date("16.from", c.unable_to_work_from)
     page.date("16.to", c.unable_to_work_to)
     if c.referring is not None:
-        page.put("17.qual", REFERRING_QUALIFIER)
+        page.put("17.qual", c.referring_qualifier or REFERRING_QUALIFIER)
         page.put("17", provider_name(c.referring))
         page.put("17b", digits(c.referring.npi))
     page.date("18.from", c.hospitalized_from)

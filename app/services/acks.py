@@ -25,6 +25,7 @@ from app.formats.x12.segments import read_segments
 from app.formats.x12.x277ca import ClaimStatusReport, read_277ca
 from app.formats.x12.x999 import Ack999, read_999
 from app.models.claims import ACCEPTED, ELECTRONIC, SUBMITTED, Claim, ClaimSnapshot, Submission
+from app.services.claims import claim_number
 from app.services.context import CurrentUser
 from app.services.submissions import AckClaim, AckResult, accept, reject
 
@@ -75,6 +76,11 @@ def _batch_claims(s: Session, sub: Submission) -> list[tuple[Claim, str]]:
     return [(c, n) for c, n in s.execute(q).all()]
 
 
+def _last_submission(s: Session, c: Claim) -> int | None:
+    return s.scalar(select(ClaimSnapshot.submission_id).where(ClaimSnapshot.claim_id == c.id)
+                    .order_by(ClaimSnapshot.submission_id.desc()).limit(1))
+
+
 def _reasons_999(a: Ack999, claim_no: str) -> str:
     words = list(a.error_words)
     for t in a.transactions:
@@ -89,6 +95,9 @@ def _reasons_999(a: Ack999, claim_no: str) -> str:
 def _apply_999(s: Session, user: CurrentUser, ack: ReadAck) -> AckResult:
     matched: list[tuple[Ack999, Submission]] = []
     for a in ack.acks:
+        if a.functional_id != "HC":
+            raise UserError(f"{ack.filename} acknowledges a {a.functional_id_words} batch "
+                            f"(AK1 {a.functional_id}), not claims. Nothing was changed.")
         sub = _submission(s, a.group_control)
         if sub is None:
             raise UserError(f"{ack.filename} acknowledges batch {a.group_control} (GS06), "
@@ -98,8 +107,8 @@ def _apply_999(s: Session, user: CurrentUser, ack: ReadAck) -> AckResult:
     out: list[AckClaim] = []
     for a, sub in matched:
         for c, number in _batch_claims(s, sub):
-            if c.status != SUBMITTED:
-                continue  # a 277CA or a later submission already moved it on
+            if c.status != SUBMITTED or _last_submission(s, c) != sub.id:
+                continue  # a 277CA or a later sending already moved it on
             if a.accepted:
                 detail = "Accepted by the clearinghouse (999)."
                 if a.status == "E":
@@ -111,7 +120,7 @@ def _apply_999(s: Session, user: CurrentUser, ack: ReadAck) -> AckResult:
                 detail = _reasons_999(a, number)
                 reject(s, user, c, detail)
                 out.append(AckClaim(number, False, detail))
-    return _result(KIND_999, out, ())
+    return _result(KIND_999, out, (), ())
 
 
 # --- 277CA -------------------------------------------------------------------------------------
@@ -125,14 +134,17 @@ def _claim_by_number(s: Session, number: str) -> Claim | None:
 def _apply_277ca(s: Session, user: CurrentUser, ack: ReadAck) -> AckResult:
     plan = []
     unmatched: list[str] = []
+    earlier: list[str] = []
     for report in ack.reports:
         for cl in report.claims:
             found = _claim_by_number(s, cl.patient_control_number)
             if found is None:
                 unmatched.append(cl.patient_control_number)
+            elif claim_number(found).upper() != cl.patient_control_number.upper():
+                earlier.append(cl.patient_control_number)  # the claim went out again since
             else:
                 plan.append((cl, found))
-    if not plan:
+    if not plan and not earlier:
         raise UserError(f"None of the claims in {ack.filename} was sent from this clinic "
                         "database. Nothing was changed.")
     out: list[AckClaim] = []
@@ -149,10 +161,11 @@ def _apply_277ca(s: Session, user: CurrentUser, ack: ReadAck) -> AckResult:
             detail = f"Accepted for adjudication (277CA): {words}."
             accept(s, user, c, detail, cl.payer_claim_number)
             out.append(AckClaim(number, True, detail))
-    return _result(KIND_277CA, out, unmatched)
+    return _result(KIND_277CA, out, unmatched, earlier)
 
 
-def _result(kind: str, claims: Sequence[AckClaim], unmatched: Sequence[str]) -> AckResult:
+def _result(kind: str, claims: Sequence[AckClaim], unmatched: Sequence[str],
+            earlier: Sequence[str]) -> AckResult:
     return AckResult(kind, sum(c.accepted for c in claims),
                      sum(not c.accepted for c in claims), tuple(dict.fromkeys(unmatched)),
-                     tuple(claims))
+                     tuple(claims), tuple(dict.fromkeys(earlier)))

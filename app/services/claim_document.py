@@ -111,6 +111,7 @@ def document(s: Session, c: Claim) -> cd.ClaimDocument:
         facility=_facility(get(Facility, c.facility_id) if c.facility_id else None, billing),
         referring=_provider(get(Provider, c.referring_provider_id)
                             if c.referring_provider_id else None),
+        referring_qualifier=c.referring_qualifier,
         original_claim_number=c.original_claim_number,
         prior_authorization=c.prior_authorization, onset_date=c.onset_date,
         other_date_qualifier=c.other_date_qualifier, other_date=c.other_date,

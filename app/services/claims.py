@@ -371,17 +371,13 @@ def _assign_control_numbers(s: Session, lines: Sequence[ServiceLine]) -> None:
 
 
 # --- moving lines ------------------------------------------------------------------------------
-def _remap(line: ServiceLine, source: list[str], target: list[str]) -> None:
-    """Point `line` at the same codes in `target`'s diagnosis list, adding codes it lacks."""
-    letters = []
-    for letter in line.pointers:
-        i = LETTERS.find(letter)
-        if 0 <= i < len(source):
-            code = source[i]
-            if code not in target:
-                target.append(code)
-            letters.append(LETTERS[target.index(code)] if target.index(code) < 12 else "")
-    line.pointers = "".join(letters)
+def _pointed(line: ServiceLine, codes: list[str]) -> list[str]:
+    """The diagnosis codes `line` points at, in pointer order."""
+    return [codes[i] for ch in line.pointers if 0 <= (i := LETTERS.find(ch)) < len(codes)]
+
+
+def _point(line: ServiceLine, codes: list[str], into: list[str]) -> None:
+    line.pointers = "".join(LETTERS[into.index(c)] for c in codes)
 
 
 def _renumber(lines: Sequence[ServiceLine]) -> None:
@@ -389,18 +385,17 @@ def _renumber(lines: Sequence[ServiceLine]) -> None:
         ln.line_no = n
 
 
-def _used_diagnoses(lines: Sequence[ServiceLine], codes: list[str]) -> list[str]:
-    """The diagnosis list kept in order, without codes no line points at any more, with
-    pointers rewritten to match. Codes no line points at are kept when every line has none."""
-    used = {codes[LETTERS.index(ch)] for ln in lines for ch in ln.pointers
-            if LETTERS.index(ch) < len(codes)}
-    if not used:
-        return codes
-    kept = [c for c in codes if c in used]
-    for ln in lines:
-        ln.pointers = "".join(LETTERS[kept.index(codes[LETTERS.index(ch)])]
-                              for ch in ln.pointers if LETTERS.index(ch) < len(codes))
-    return kept
+def _moved_codes(src_codes: list[str], dst_codes: list[str] | None,
+                 wanted: list[list[str]]) -> list[str]:
+    """The target's diagnosis list: its own codes as they were (none for a new claim), then
+    the codes the moving lines point at, in the source claim's order."""
+    needed = {c for w in wanted for c in w}
+    base = list(dst_codes or [])
+    out = base + [c for c in src_codes if c in needed and c not in base]
+    if len(out) > MAX_DIAGNOSES:
+        raise UserError(f"The other claim would have {len(out)} diagnoses; a claim holds "
+                        f"{MAX_DIAGNOSES}. Move the lines to a new claim instead.")
+    return out
 
 
 class ClaimService:
@@ -429,8 +424,11 @@ class ClaimService:
             return _rows(s, ids)
 
     def for_patient(self, patient_id: int) -> list[ClaimRow]:
-        self._ctx.require(Permission.MANAGE_CLAIMS)
+        """One patient's claims, oldest first (audited)."""
+        user = self._ctx.require(Permission.MANAGE_CLAIMS)
         with self._db.session() as s:
+            append_event(s, user, "claim.list", entity="patient", entity_id=patient_id,
+                         patient_id=patient_id)
             ids = list(s.scalars(select(Claim.id).where(Claim.patient_id == patient_id)
                                  .order_by(Claim.id)))
             return _rows(s, ids)
@@ -548,8 +546,12 @@ class ClaimService:
             if len(moving) == len(lines):
                 raise UserError("A claim keeps at least one line: leave one here, or move "
                                 "the others to this claim instead.")
+            if src.frequency != "1":
+                raise UserError("A replacement or void keeps the lines of the claim it "
+                                "corrects; lines cannot move off it.")
             dst = self._target(s, user, src, target_claim_id)
-            self._move(s, src, dst, moving, [ln for ln in lines if ln not in moving])
+            self._move(s, src, dst, moving, [ln for ln in lines if ln not in moving],
+                       new=target_claim_id is None)
             for c, what in ((src, f"{len(moving)} line(s) moved to claim {dst.id}."),
                             (dst, f"{len(moving)} line(s) moved from claim {src.id}.")):
                 _reopen(s, c, user, what)
@@ -576,28 +578,42 @@ class ClaimService:
             raise UserError("Lines can move only between claims of the same patient.")
         if dst.status not in OPEN_STATUSES:
             raise UserError("That claim has been submitted; it cannot take more lines.")
+        if (dst.payer_id, dst.sequence) != (src.payer_id, src.sequence) or dst.frequency != "1":
+            raise UserError("Lines move only to an original claim to the same payer.")
         return dst
 
     @staticmethod
     def _move(s: Session, src: Claim, dst: Claim, moving: list[ServiceLine],
-              staying: list[ServiceLine]) -> None:
-        src_codes, dst_codes = diagnoses_of(src), diagnoses_of(dst)
+              staying: list[ServiceLine], new: bool) -> None:
+        """Lines move with the codes they point at; the source keeps every code except
+        those only the moved lines pointed at, and the target loses none of its own."""
+        src_codes = diagnoses_of(src)
+        wanted = {ln.id: _pointed(ln, src_codes) for ln in moving}
+        kept = {ln.id: _pointed(ln, src_codes) for ln in staying}
+        dst_codes = _moved_codes(src_codes, None if new else diagnoses_of(dst),
+                                 list(wanted.values()))
+        only_moved = {c for w in wanted.values() for c in w} - {c for k in kept.values()
+                                                                for c in k}
+        left = [c for c in src_codes if c not in only_moved]
+        for ln in staying:
+            _point(ln, kept[ln.id], left)
         start = len(claim_lines(s, dst.id))
         for n, ln in enumerate(sorted(moving, key=lambda x: x.line_no), start=start + 1):
-            _remap(ln, src_codes, dst_codes)
+            _point(ln, wanted[ln.id], dst_codes)
             ln.claim_id, ln.line_no = dst.id, n
-        s.flush()
-        src.diagnoses = ",".join(_used_diagnoses(staying, src_codes))
-        dst.diagnoses = ",".join(_used_diagnoses(claim_lines(s, dst.id), dst_codes))
+        src.diagnoses, dst.diagnoses = ",".join(left), ",".join(dst_codes)
         _renumber(staying)
 
     def scrub(self, claim_id: int) -> list[ScrubIssue]:
         """What the scrubber finds on the claim now, errors first."""
         from app.services.scrubber import scrub_claim
 
-        self._ctx.require(Permission.MANAGE_CLAIMS)
+        user = self._ctx.require(Permission.MANAGE_CLAIMS)
         with self._db.session() as s:
-            return scrub_claim(s, _claim(s, claim_id), date.today())
+            c = _claim(s, claim_id)
+            append_event(s, user, "claim.scrub", entity="claim", entity_id=c.id,
+                         patient_id=c.patient_id)
+            return scrub_claim(s, c, date.today())
 
     # status
     def mark_ready(self, claim_id: int, version: int) -> ClaimView:
@@ -610,8 +626,13 @@ class ClaimService:
             issues = scrub_claim(s, c, date.today())
             errors = [i for i in issues if i.blocking]
             if errors:
-                raise UserError("The claim is not ready: " + errors[0].message
-                                + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
+                # the count only: the messages can name dates of service, and they are
+                # shown in the scrubber's list
+                raise UserError(f"The claim is not ready: the check found {len(errors)} "
+                                "blocking error(s). Fix them (see the list) and check again.")
+            if c.status == REJECTED:  # sent again as it stands: a new number all the same
+                c.revision += 1
+                close_rejection_items(s, user, c.id, "Claim checked again.")
             add_event(s, c, READY, user.username, "Checked: no blocking errors.")
             append_event(s, user, "claim.ready", entity="claim", entity_id=c.id,
                          patient_id=c.patient_id)
@@ -625,6 +646,8 @@ class ClaimService:
             c = _open_claim(s, claim_id, version)
             if c.status == READY:
                 add_event(s, c, DRAFT, user.username, "Held back by the clerk.")
+                append_event(s, user, "claim.draft", entity="claim", entity_id=c.id,
+                             patient_id=c.patient_id)
             s.flush()
             return view_of(s, c)
 
@@ -637,6 +660,8 @@ class ClaimService:
             raise UserError("Choose a replacement (7) or a void (8).")
         with self._db.session() as s:
             old = _claim(s, claim_id)
+            if old.frequency == "8":
+                raise UserError("A void is final: it is not replaced or voided again.")
             if old.status not in (SUBMITTED, ACCEPTED):
                 raise UserError("Only a submitted or accepted claim is replaced or voided. "
                                 "An open claim is simply edited.")
@@ -713,6 +738,7 @@ def _reopen(s: Session, c: Claim, user: CurrentUser, detail: str) -> None:
 
 def close_rejection_items(s: Session, user: CurrentUser, claim_id: int, note: str) -> None:
     for w in s.scalars(select(WorkItem).where(WorkItem.claim_id == claim_id,
+                                              WorkItem.reason == "claim_rejected",
                                               WorkItem.state == OPEN)):
         w.state, w.closed_by, w.closed_at, w.note = DONE, user.username, utcnow(), note
 

@@ -2,7 +2,7 @@
 real: recent visits are coded, claims built and checked; some stay draft or ready, some go out
 on paper and some in an 837P batch (validated by pyx12), the clearinghouse's 999 accepts the
 batch and a 277CA accepts most claims and rejects one (it lands in the rejection queue), and
-one accepted claim is replaced. The batch file and the acknowledgements are written to a
+one accepted claim is replaced and another voided. The batch file and the acknowledgements are written to a
 temporary folder and removed; the database keeps the 837P as sent."""
 
 from __future__ import annotations
@@ -153,4 +153,8 @@ def _send(sv: Services, folder: Path, ready: list[ClaimView]) -> None:
     new = sv.claims.new_version(accepted.id, "7")
     fixed = sv.claims.update(new.id, new.version, replace(new.header, note="Corrected units"))
     ready_new = sv.claims.mark_ready(fixed.id, fixed.version)
-    sv.submissions.export_837(folder / "replacement.837", [ready_new.id])
+    corrections = [ready_new.id]
+    if len(answered) > 2:  # a visit billed by mistake: voided
+        void = sv.claims.new_version(int(answered[2]), "8")
+        corrections.append(sv.claims.mark_ready(void.id, void.version).id)
+    sv.submissions.export_837(folder / "corrections.837", corrections)

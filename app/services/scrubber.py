@@ -265,7 +265,7 @@ def _coverage(s: Session, c: Claim, cov: Coverage, payer: Payer, lines: list[Ser
 
 
 def _timely(c: Claim, payer: Payer, lines: list[ServiceLine], today: date, f: _Found) -> None:
-    if not lines:
+    if not lines or c.frequency == "8":  # a void is always welcome
         return
     first = min(ln.dos for ln in lines)
     deadline = first + timedelta(days=payer.timely_filing_days)
@@ -286,6 +286,7 @@ def _duplicates(s: Session, c: Claim, lines: list[ServiceLine], f: _Found) -> No
     q = (select(Claim, ServiceLine).join(ServiceLine, ServiceLine.claim_id == Claim.id)
          .where(Claim.patient_id == c.patient_id, Claim.payer_id == c.payer_id,
                 Claim.id != c.id, Claim.status.in_((SUBMITTED, ACCEPTED)),
+                Claim.frequency != "8",
                 ServiceLine.dos.in_({ln.dos for ln in lines})))
     mine = {(ln.dos, ln.code, ln.modifiers): ln for ln in lines}
     for other, oln in s.execute(q).all():
@@ -312,6 +313,14 @@ def _signatures(c: Claim, cov: Coverage, f: _Found) -> None:
     if c.benefits_assigned and not c.accept_assignment:
         f.warn("assignment_mismatch", "The patient assigned benefits but the claim does not "
                "accept assignment (box 27): the payer will pay the patient.", fix)
+
+
+def _sequence(c: Claim, f: _Found) -> None:
+    if c.sequence != "P":
+        f.error("secondary", "A secondary or tertiary claim must carry the primary payer's "
+                "payment (837P loops 2320/2330, boxes 9 and 11d), and remittance posting "
+                "is not built yet: send this one by hand with the primary's EOB for now.",
+                Fix("claim"))
 
 
 def _edi(s: Session, c: Claim, f: _Found) -> None:
@@ -355,6 +364,7 @@ def scrub_claim(s: Session, c: Claim, today: date) -> list[ScrubIssue]:
     _timely(c, payer, lines, today, f)
     _duplicates(s, c, lines, f)
     _signatures(c, cov, f)
+    _sequence(c, f)
     _edi(s, c, f)
     if c.method == ELECTRONIC and not any(i.blocking for i in f.issues):
         _writer_check(s, c, f)

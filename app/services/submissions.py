@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -75,6 +76,7 @@ class PaperBatch:
     claims: tuple[tuple[int, int], ...]  # (claim id, version)
     mode: str
     total: Decimal
+    documents: tuple[cd.ClaimDocument, ...] = ()  # what was drawn: kept as the snapshots
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,14 @@ class AckResult:
     rejected: int
     unmatched: tuple[str, ...]  # claim numbers the clinic did not send
     claims: tuple[AckClaim, ...]
+    earlier: tuple[str, ...] = ()  # numbers of versions sent again since: left alone
 
 
 def _chosen(s: Session, method: str, claim_ids: Sequence[int] | None) -> list[Claim]:
     if claim_ids is None:
+        # the oldest first; more than a batch's worth wait for the next one
         rows = list(s.scalars(select(Claim).where(Claim.status == READY, Claim.method == method)
-                              .order_by(Claim.id).limit(MAX_BATCH + 1)))
+                              .order_by(Claim.id).limit(MAX_BATCH)))
     else:
         rows = [c for i in dict.fromkeys(claim_ids) if (c := s.get(Claim, i)) is not None]
         if len(rows) != len(set(claim_ids)):
@@ -175,18 +179,28 @@ def _problems_message(problems: Sequence[object]) -> str:
             + "\n".join(lines) + more)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path = Path(path)
+def _stage(path: Path, data: bytes) -> Path:
+    """`data` in a hidden file beside `path`, to be moved into place once recorded."""
     if not path.parent.is_dir():
         raise UserError(f"The folder {path.parent} does not exist.")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".clinic-clerk-")
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".clinic-clerk-")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise UserError(f"Could not write {path.name}: {exc.strerror}.") from None
+    return Path(tmp)
+
+
+@contextmanager
+def _staged(path: Path, data: bytes) -> Iterator[Callable[[], None]]:
+    """Stage the file; the caller records, then calls the commit function to put the file
+    in place. Anything raised before that leaves no file behind."""
+    tmp = _stage(path, data)
+    try:
+        yield lambda: os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class SubmissionService:
@@ -224,14 +238,18 @@ class SubmissionService:
                     printing: cd.Printing = NO_OFFSET) -> PaperBatch:
         """The PDF of the chosen ready paper claims (all of them when None), not yet
         recorded: call `record_printed` once the printer has it."""
-        self._ctx.require(Permission.MANAGE_CLAIMS)
+        user = self._ctx.require(Permission.MANAGE_CLAIMS)
         _mode(mode)
         with self._db.session() as s:
             claims = _chosen(s, PAPER, claim_ids)
             docs = [document(s, c) for c in claims]
             refs = tuple((c.id, c.version) for c in claims)
+            for c in claims:
+                append_event(s, user, "claim.render", entity="claim", entity_id=c.id,
+                             patient_id=c.patient_id, details={"mode": mode})
         pdf = _render(docs, mode, printing)
-        return PaperBatch(pdf, refs, mode, sum((d.total_charge for d in docs), Decimal("0.00")))
+        return PaperBatch(pdf, refs, mode, sum((d.total_charge for d in docs), Decimal("0.00")),
+                          tuple(docs))
 
     def record_printed(self, batch: PaperBatch) -> SubmissionResult:
         """Mark the claims of a printed batch submitted on paper, with the print job."""
@@ -240,7 +258,7 @@ class SubmissionService:
             claims = _chosen(s, PAPER, [i for i, _ in batch.claims])
             if any(c.version != v for c, (_, v) in zip(claims, batch.claims, strict=True)):
                 raise UserError("A claim changed while it was printing. Print the batch again.")
-            docs = [document(s, c) for c in claims]
+            docs = list(batch.documents) or [document(s, c) for c in claims]
             sub = Submission(method=PAPER, print_mode=batch.mode, claims=len(claims),
                              total_charge=batch.total, created_by=user.username)
             s.add(sub)
@@ -255,8 +273,9 @@ class SubmissionService:
                       printing: cd.Printing = NO_OFFSET) -> SubmissionResult:
         """Write the print job to a PDF file and record it as printed (the CLI's print)."""
         batch = self.paper_batch(claim_ids, mode, printing)
-        _write_atomically(Path(out), batch.pdf)
-        result = self.record_printed(batch)
+        with _staged(Path(out), batch.pdf) as commit:
+            result = self.record_printed(batch)
+            commit()
         return SubmissionResult(result.submission_id, result.claims, result.total, Path(out))
 
     # electronic
@@ -266,33 +285,44 @@ class SubmissionService:
         after pyx12 finds it clean; record the batch, its file and a snapshot of each claim."""
         user = self._ctx.require(Permission.MANAGE_CLAIMS)
         out = Path(out)
-        with self._db.session() as s:
-            claims = _chosen(s, ELECTRONIC, claim_ids)
-            edi = read_edi(s)
-            if missing := edi.missing:
-                raise UserError("Enter the clearinghouse details first (Admin → Settings): "
-                                + ", ".join(missing) + ".")
-            docs = [document(s, c) for c in claims]
-            env = _envelope(s, edi)
-            data = _checked_837p(docs, submitter_for(s, edi), env)
-            total = sum((d.total_charge for d in docs), Decimal("0.00"))
-            control = f"{env.interchange_control:09d}"
-            f = X12File(kind="837", direction="out", filename=out.name[:200],
-                        sha256=hashlib.sha256(data).hexdigest(), control_number=control,
-                        transactions=1, content=data, created_by=user.username)
-            s.add(f)
-            s.flush()
-            sub = Submission(method=ELECTRONIC, x12_file_id=f.id, interchange_control=control,
-                             group_control=str(env.group_control), claims=len(claims),
-                             total_charge=total, created_by=user.username)
-            s.add(sub)
-            s.flush()
-            _submitted(s, user, claims, docs, sub, f"Sent in 837P batch {sub.id} "
-                       f"(interchange {control}).")
-            append_event(s, user, "claims.export_837", entity="submission", entity_id=sub.id,
-                         details={"claims": len(claims), "control": control})
-            _write_atomically(out, data)
-            return SubmissionResult(sub.id, len(claims), total, out, control)
+        staged = None
+        try:
+            with self._db.session() as s:
+                result, data = self._export(s, user, out, claim_ids)
+                staged = _stage(out, data)  # written beside the target before the commit
+            os.replace(staged, out)  # the batch is recorded: now the file is in place
+            return result
+        finally:
+            if staged is not None and staged.exists():
+                staged.unlink()
+
+    def _export(self, s: Session, user: CurrentUser, out: Path,
+                claim_ids: Sequence[int] | None) -> tuple[SubmissionResult, bytes]:
+        claims = _chosen(s, ELECTRONIC, claim_ids)
+        edi = read_edi(s)
+        if missing := edi.missing:
+            raise UserError("Enter the clearinghouse details first (Admin → Settings): "
+                            + ", ".join(missing) + ".")
+        docs = [document(s, c) for c in claims]
+        env = _envelope(s, edi)
+        data = _checked_837p(docs, submitter_for(s, edi), env)
+        total = sum((d.total_charge for d in docs), Decimal("0.00"))
+        control = f"{env.interchange_control:09d}"
+        f = X12File(kind="837", direction="out", filename=out.name[:200],
+                    sha256=hashlib.sha256(data).hexdigest(), control_number=control,
+                    transactions=1, content=data, created_by=user.username)
+        s.add(f)
+        s.flush()
+        sub = Submission(method=ELECTRONIC, x12_file_id=f.id, interchange_control=control,
+                         group_control=str(env.group_control), claims=len(claims),
+                         total_charge=total, created_by=user.username)
+        s.add(sub)
+        s.flush()
+        _submitted(s, user, claims, docs, sub, f"Sent in 837P batch {sub.id} "
+                   f"(interchange {control}).")
+        append_event(s, user, "claims.export_837", entity="submission", entity_id=sub.id,
+                     details={"claims": len(claims), "control": control})
+        return SubmissionResult(sub.id, len(claims), total, out, control), data
 
     def submissions(self, limit: int = 200) -> list[SubmissionRow]:
         """Print jobs and batches, newest first."""
@@ -373,6 +403,8 @@ def _mode(mode: str) -> None:
 def reject(s: Session, user: CurrentUser, c: Claim, detail: str) -> None:
     """Mark `c` rejected with the reasons, and queue it for the clerk."""
     add_event(s, c, REJECTED, user.username, detail)
+    append_event(s, user, "claim.ack", entity="claim", entity_id=c.id,
+                 patient_id=c.patient_id, details={"accepted": False})
     s.add(WorkItem(patient_id=c.patient_id, coverage_id=c.coverage_id, claim_id=c.id,
                    source="claim", source_id=c.id, reason="claim_rejected", detail=detail,
                    created_by=user.username))
@@ -384,5 +416,7 @@ def accept(s: Session, user: CurrentUser, c: Claim, detail: str,
         c.payer_claim_number = payer_claim_number
     if c.status in (SUBMITTED, ACCEPTED):
         add_event(s, c, ACCEPTED, user.username, detail)
+        append_event(s, user, "claim.ack", entity="claim", entity_id=c.id,
+                     patient_id=c.patient_id, details={"accepted": True})
 
 

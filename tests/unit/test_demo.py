@@ -275,6 +275,7 @@ def test_the_demo_has_claims_in_every_state(tmp_path: Path,
         stored = _rows(db, "SELECT count(*) FROM x12_file WHERE kind = '837'")[0][0]
     finally:
         db.close()
-    assert set(states) >= {"draft", "ready", "submitted", "accepted", "rejected", "replaced"}
+    assert set(states) >= {"draft", "ready", "submitted", "accepted", "rejected", "replaced",
+                           "voided"}
     assert methods == {"paper", "electronic"}
     assert rejected_work == states["rejected"] and stored == 2

@@ -215,3 +215,77 @@ def test_amounts_the_paper_form_cannot_print_block_paper_claims_only(
     admin.claims.update(v.id, v.version, _header(v, method="paper"))
     found = [i for i in admin.claims.scrub(claim.id) if i.code == "paper_amount"]
     assert len(found) == 2 and "box 24F" in found[0].message
+
+
+def test_rebilling_after_a_void_is_not_a_duplicate(admin: Services, c: Clinic, pid: int,
+                                                   claim: ClaimView) -> None:
+    with admin.db.session() as s:
+        row = s.get(Claim, claim.id)
+        assert row is not None
+        add_event(s, row, SUBMITTED, ADMIN)
+        row.payer_claim_number = "PCN1"
+    void = admin.claims.new_version(claim.id, "8")
+    assert not [i for i in admin.claims.scrub(void.id) if i.blocking]
+    with admin.db.session() as s:
+        v, old = s.get(Claim, void.id), s.get(Claim, claim.id)
+        assert v is not None and old is not None
+        add_event(s, v, SUBMITTED, ADMIN)
+        add_event(s, old, "voided", ADMIN)
+    again = admin.claims.create_primary(claim.encounter_id or 0)
+    assert "duplicate" not in codes(admin.claims.scrub(again.id))
+
+
+def test_secondary_claims_are_held_until_remittances_exist(admin: Services, c: Clinic,
+                                                           pid: int) -> None:
+    cover(admin, pid, c.other_payer_id)  # second in the order
+    eid = coded_visit(admin, pid, c)
+    second = admin.claims.create(eid, rank=2)
+    assert second.sequence == "S"
+    assert "secondary" in codes(admin.claims.scrub(second.id))
+    first = admin.claims.create(eid, rank=1)
+    assert "secondary" not in codes(admin.claims.scrub(first.id))
+
+
+def test_provider_facility_pointer_and_coding_rules(admin: Services, c: Clinic,
+                                                    claim: ClaimView) -> None:
+    from app.models import Encounter, Facility, Provider
+
+    def bad_npi(v: object) -> None:
+        assert isinstance(v, Provider)
+        v.npi = "1234567890"
+    change(admin, Provider, c.provider_id, bad_npi)
+
+    def no_street(fac: object) -> None:
+        assert isinstance(fac, Facility)
+        fac.address1 = ""
+    change(admin, Facility, c.facility_id, no_street)
+    with admin.db.session() as s:
+        line = s.scalar(select(ServiceLine).where(ServiceLine.claim_id == claim.id))
+        assert line is not None
+        line.pointers = "E"
+        enc = s.get(Encounter, claim.encounter_id)
+        assert enc is not None
+        enc.coding_status = "uncoded"
+    found = codes(admin.claims.scrub(claim.id))
+    assert {"rendering_npi", "facility_address", "bad_pointer", "uncoded"} <= found
+    with admin.db.session() as s:
+        line = s.scalar(select(ServiceLine).where(ServiceLine.claim_id == claim.id))
+        assert line is not None
+        line.pointers = ""
+    assert "no_pointer" in codes(admin.claims.scrub(claim.id))
+
+
+def test_exactly_12_diagnoses_and_50_lines_pass(admin: Services, claim: ClaimView) -> None:
+    with admin.db.session() as s:
+        row = s.get(Claim, claim.id)
+        assert row is not None
+        row.diagnoses = ",".join(["E119", "I10"] * 6)
+        first = s.scalar(select(ServiceLine).where(ServiceLine.claim_id == claim.id))
+        assert first is not None
+        for n in range(2, 51):
+            s.add(ServiceLine(claim_id=claim.id, charge_line_id=first.charge_line_id,
+                              line_no=n, dos=first.dos, pos="11", code="36415", pointers="A",
+                              units=Decimal(1), charge=Decimal("12.00"),
+                              control_number=f"X{n}"))
+    found = codes(admin.claims.scrub(claim.id))
+    assert not {"too_many_diagnoses", "too_many_lines"} & found

@@ -20,7 +20,7 @@ from app.services import Services
 from app.services.claims import ClaimView
 from app.services.coding import LineDraft
 from tests.conftest import ADMIN, ADMIN_PASSWORD, PASSPHRASE
-from tests.unit.claim_fixtures import Clinic, clinic, coded_visit, cover, patient
+from tests.unit.claim_fixtures import DOS, Clinic, clinic, coded_visit, cover, patient
 
 
 @pytest.fixture
@@ -93,13 +93,14 @@ def test_a_file_pyx12_finds_fault_with_is_not_written_and_nothing_is_marked(
 
     real = x837p.build_837p
 
-    def without_dmg(*args: object, **kw: object) -> bytes:
+    def spoiled(*args: object, **kw: object) -> bytes:
+        # no billing provider (a missing loop), and a subscriber birth date pyx12 rejects
+        # (its own message would quote the value, which is patient data)
         data = real(*args, **kw)  # type: ignore[arg-type]
         kept = [seg for seg in data.split(b"~") if not seg.strip().startswith(b"NM1*85")]
-        body = b"~".join(kept)
-        return body
+        return b"~".join(kept).replace(b"DMG*D8*19800517", b"DMG*D8*19801399")
 
-    monkeypatch.setattr(x837p, "build_837p", without_dmg)
+    monkeypatch.setattr(x837p, "build_837p", spoiled)
     v = ready_claim(admin, c, 1)
     before = counters(admin)
     out = tmp_path / "bad.837"
@@ -107,8 +108,10 @@ def test_a_file_pyx12_finds_fault_with_is_not_written_and_nothing_is_marked(
         admin.submissions.export_837(out)
     assert "did not pass validation" in str(err.value) and "nothing was written" in str(
         err.value)
-    assert "Doe" not in str(err.value)
-    assert not out.exists()
+    message = str(err.value)
+    assert "19801399" not in message and "DOE" not in message.upper()
+    assert f"claim {v.number}" in message  # the claim at fault is named
+    assert not out.exists() and not list(tmp_path.glob(".clinic-clerk-*"))
     assert statuses(admin) == {v.id: "ready"}
     assert counters(admin) == before
     with admin.db.session() as s:
@@ -140,6 +143,34 @@ def test_a_replacement_carries_ref_f8_and_retires_the_old_claim(
     assert "REF*F8*PAYER123" in data and f"CLM*{new.number}*" in data
     assert ":B:7*" in data  # CLM05-3 frequency
     assert statuses(admin) == {v.id: "replaced", new.id: "submitted"}
+
+
+@pytest.mark.parametrize(("qualifier", "segment"), [
+    ("DN", "NM1*DN*1*JONES*RAY****XX*1003000126"),
+    ("DQ", "NM1*DQ*1*JONES*RAY****XX*1003000126"),
+    ("DK", "NM1*DK*1*JONES*RAY****XX*1003000126")])
+def test_the_box_17_qualifier_chooses_the_loop(admin: Services, c: Clinic, tmp_path: Path,
+                                               qualifier: str, segment: str) -> None:
+    pid = patient(admin, 1)
+    cover(admin, pid, c.payer_id)
+    v = admin.claims.create_primary(coded_visit(admin, pid, c, LineDraft("99213", pointers="A"),
+                                                LineDraft("36415", pointers="A")))
+    v = admin.claims.update(v.id, v.version, replace(
+        v.header, referring_provider_id=c.referring_id, referring_qualifier=qualifier))
+    admin.claims.mark_ready(v.id, v.version)
+    admin.submissions.export_837(tmp_path / "q.837")  # pyx12 finds it clean
+    data = (tmp_path / "q.837").read_text()
+    assert data.count(segment) == (2 if qualifier == "DK" else 1)  # DK: each line (2420E)
+    others = {"DN", "DQ", "DK"} - {qualifier}
+    assert not any(f"NM1*{q}*" in data for q in others)
+    from app.formats.cms1500 import boxes, layout
+    from app.services.claim_document import document
+
+    with admin.db.session() as s:
+        claim = s.get(Claim, v.id)
+        assert claim is not None
+        page = boxes(layout(document(s, claim), printed_on=DOS)[0])
+    assert page["17.qual"].text == qualifier
 
 
 # --- paper -------------------------------------------------------------------------------------
@@ -284,6 +315,44 @@ def test_acknowledgements_about_other_batches_or_broken_files_change_nothing(
         assert s.scalar(select(func.count(X12File.id)).where(X12File.direction == "in")) == 0
 
 
+def test_late_acknowledgements_of_an_earlier_sending_leave_the_new_one_alone(
+        admin: Services, c: Clinic, tmp_path: Path) -> None:
+    (a,) = exported(admin, c, tmp_path, n=1)
+    first_group = str(counters(admin)["gs"])
+    f = tmp_path / "r.277"
+    f.write_text(ack_277((a.number, "A7:562:85", "")))
+    admin.submissions.import_ack(f)
+    again = admin.claims.mark_ready(a.id, admin.claims.get(a.id).version)  # fixed elsewhere
+    assert again.number == f"{a.id}R2"
+    admin.submissions.export_837(tmp_path / "again.837")
+    late_999 = tmp_path / "late.999"
+    late_999.write_text(ack_999(first_group, "R", a.number))
+    admin.submissions.import_ack(late_999)
+    old_277 = tmp_path / "old.277"
+    old_277.write_text(ack_277((a.number, "A7:562:85", ""), ("77777", "A2:20", "")))
+    r = admin.submissions.import_ack(old_277)
+    assert (r.accepted, r.rejected, r.earlier, r.unmatched) == (0, 0, (a.number,), ("77777",))
+    assert statuses(admin) == {a.id: "submitted"}
+    assert admin.claims.rejections() == []
+
+
+def test_the_paper_snapshot_is_what_was_drawn(admin: Services, c: Clinic) -> None:
+    import json
+
+    from app.models import Patient
+
+    v = ready_claim(admin, c, 1, method="paper")
+    batch = admin.submissions.paper_batch([v.id], "data")
+    with admin.db.session() as s:  # the address changes while the printer prints
+        p = s.get(Patient, v.patient_id)
+        assert p is not None
+        p.address1 = "99 Changed Rd"
+    admin.submissions.record_printed(batch)
+    with admin.db.session() as s:
+        kept = json.loads(s.scalars(select(ClaimSnapshot.document)).one())
+    assert kept["patient"]["address"]["line1"] == "12 Elm St"
+
+
 # --- CLI ---------------------------------------------------------------------------------------
 def test_cli_exports_prints_and_imports(admin: Services, c: Clinic, tmp_path: Path,
                                         cli_env: pytest.MonkeyPatch,
@@ -308,7 +377,9 @@ def test_cli_exports_prints_and_imports(admin: Services, c: Clinic, tmp_path: Pa
     assert "no ready electronic claims" in capsys.readouterr().err
     assert run("list", "--status", "submitted") == 0
     listed = capsys.readouterr().out
-    assert e.number in listed and p.number in listed and "2 claim(s)" in listed
+    rows = [line.split() for line in listed.splitlines() if line.startswith(" ")]
+    assert sorted(r[0] for r in rows) == sorted([e.number, p.number])
+    assert {r[1] for r in rows} == {"submitted"} and "2 claim(s)" in listed
     assert "Doe" not in listed  # a terminal listing carries no names
     bad = tmp_path / "bad.999"
     bad.write_text("not an x12 file")

@@ -459,8 +459,9 @@ class _Body(HlBody):
         self.add("HI", *[["ABK" if i == 0 else "ABF", code] for i, code in enumerate(codes)])
         self.providers(c)
         place = _place(c)
+        ordering = c.referring if c.referring_qualifier == "DK" else None
         for n, ln in enumerate(c.lines, start=1):
-            self.line(n, ln, place)
+            self.line(n, ln, place, ordering)
 
     @staticmethod
     def claim_dates(c: ClaimDocument) -> list[tuple[str, str, str]]:
@@ -488,8 +489,9 @@ class _Body(HlBody):
         return out
 
     def providers(self, c: ClaimDocument) -> None:
-        """2310A referring, 2310B rendering, 2310C service facility."""
-        if c.referring is not None:
+        """2310A referring, 2310B rendering, 2310C service facility, 2310D supervising (an
+        ordering provider goes with each line, 2420E)."""
+        if c.referring is not None and c.referring_qualifier in ("", "DN"):
             self.person_name("DN", c.referring.name, "XX", c.referring.npi)
         if c.rendering is not None:
             self.person_name("82", c.rendering.name, "XX", c.rendering.npi)
@@ -500,10 +502,13 @@ class _Body(HlBody):
             self.add("NM1", "77", "2", _t(c.facility.name, 60), "", "", "", "",
                      "XX" if npi else "", npi)
             self.address(c.facility.address)
+        if c.referring is not None and c.referring_qualifier == "DQ":
+            self.person_name("DQ", c.referring.name, "XX", c.referring.npi)
 
     # 2400 ---------------------------------------------------------------------------------------
-    def line(self, n: int, ln: ServiceLine, place: str) -> None:
-        """2400 service line, 2410 drug, 2420A line rendering provider."""
+    def line(self, n: int, ln: ServiceLine, place: str, ordering: Provider | None = None
+             ) -> None:
+        """2400 service line, 2410 drug, 2420A line rendering provider, 2420E ordering."""
         self.add("LX", str(n))
         procedure = ["HC", x12_text(ln.code), *[x12_text(m) for m in ln.modifiers]]
         self.add("SV1", procedure, x12_amount(ln.charge), "UN", x12_decimal(ln.units),
@@ -524,6 +529,8 @@ class _Body(HlBody):
             self.person_name("82", ln.rendering.name, "XX", ln.rendering.npi)
             if ln.rendering.taxonomy:
                 self.add("PRV", "PE", "PXC", _t(ln.rendering.taxonomy, 50))
+        if ordering is not None:
+            self.person_name("DK", ordering.name, "XX", ordering.npi)
 
     def write(self, claims: Sequence[ClaimDocument], submitter: Submitter, env: Envelope,
               reference: str) -> list[str]:
