@@ -2,8 +2,8 @@
 real: recent visits are coded, claims built and checked; some stay draft or ready, some go out
 on paper and some in an 837P batch (validated by pyx12), the clearinghouse's 999 accepts the
 batch and a 277CA accepts most claims and rejects one (it lands in the rejection queue), and
-one accepted claim is replaced and another voided. The batch file and the acknowledgements are written to a
-temporary folder and removed; the database keeps the 837P as sent."""
+one accepted claim is replaced and another voided. The batch files and the acknowledgements are
+written to a temporary folder and removed; the database keeps each 837P as sent."""
 
 from __future__ import annotations
 
