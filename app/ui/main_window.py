@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QTabWidget,
     QWidget,
@@ -75,6 +76,18 @@ def _benefits_tab(sv: Services, parent: QWidget) -> QWidget:
                        parent=parent)
 
 
+def _claims_tab(sv: Services, parent: QWidget) -> QWidget:
+    from app.ui.tabs.claims_tab import ClaimsTab
+
+    return ClaimsTab(ctx=sv.ctx, claims=sv.claims, submissions=sv.submissions,
+                     directory=sv.directory, settings=sv.settings, patients=sv.patients,
+                     coverage=sv.coverage, parent=parent)
+
+
+def _can_manage_claims(ctx: UserContext) -> bool:
+    return ctx.can(Permission.MANAGE_CLAIMS)
+
+
 def _can_see_patients(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_PATIENTS)
 
@@ -84,11 +97,12 @@ def _can_admin(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_DIRECTORY)
 
 
-# Later issues add claims, payments, plans and quality here.
+# Later issues add payments, plans and quality here.
 TABS: tuple[TabSpec, ...] = (
     TabSpec("history", "Patients", _history_tab, _can_see_patients),
     TabSpec("benefits", "Benefits", _benefits_tab, _can_see_patients),
     TabSpec("coding", "Coding", _coding_tab, _can_see_patients),
+    TabSpec("claims", "Claims", _claims_tab, _can_manage_claims),
     TabSpec("admin", "Admin", _admin_tab, _can_admin),
 )
 
@@ -200,6 +214,9 @@ class MainWindow(QMainWindow):
             signal = getattr(tab, "idleMinutesChanged", None)
             if signal is not None:
                 signal.connect(self.set_idle_minutes)
+            request = getattr(tab, "openEncounterRequested", None)
+            if request is not None:
+                request.connect(self.open_encounter)
 
     def _clear_tabs(self) -> None:
         """Drop every tab (and whatever it held) — only when its user is gone."""
@@ -282,6 +299,16 @@ class MainWindow(QMainWindow):
         """The Admin tab changed the setting: use it from now on."""
         if not self._idle_fixed:
             self.idle.set_interval_ms(minutes * MINUTE_MS)
+
+    def open_encounter(self, encounter_id: int) -> None:
+        """A tab asked for a visit's coding: bring the Coding tab up on it."""
+        coding = self.tabs_by_slug.get("coding")
+        if coding is None or "Encounters" not in getattr(coding, "pages", {}):
+            QMessageBox.information(self, "Coding", "Ask a coder to code visit "
+                                    f"{encounter_id} in the Coding tab.")
+            return
+        self.tab_widget.setCurrentWidget(coding)
+        coding.page("Encounters").open_encounter(encounter_id)
 
     # --- menu actions --------------------------------------------------------------------------
     def sign_out(self) -> None:

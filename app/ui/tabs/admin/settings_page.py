@@ -1,5 +1,5 @@
 """Admin › Settings: idle lock, remembering the passphrase, how recent a benefits verification
-must be, and a backup on request."""
+must be, the clearinghouse details an 837P needs, and a backup on request."""
 
 from __future__ import annotations
 
@@ -21,13 +21,48 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import ValidationError
+from app.formats.identifiers import digits
 from app.services.backup import BackupResult, BackupService
 from app.services.context import UserContext
 from app.services.permissions import Permission
-from app.services.settings import ClinicSettings, SettingsService
+from app.services.settings import ClinicSettings, EdiSettings, SettingsService
 from app.ui.background import run_in_background
 from app.ui.errors import show_error
-from app.ui.widgets.form import heading, note
+from app.ui.widgets.form import FieldSpec, FormWidget, format_phone, heading, note
+
+ID_QUALIFIERS = {"ZZ": "Mutually defined", "01": "DUNS number", "14": "DUNS plus suffix",
+                 "20": "Health industry number", "27": "Carrier ID (Medicare)",
+                 "28": "Fiscal intermediary ID", "29": "Medicare provider ID",
+                 "30": "Federal tax ID", "33": "NAIC company code"}
+# 005010X222A1 loops 1000A (submitter) and 1000B (receiver), and the ISA envelope.
+EDI_FIELDS = (
+    FieldSpec("submitter_id", "Submitter ID", hint="Your ID at the clearinghouse", width=200),
+    FieldSpec("submitter_name", "Submitter name", hint="The practice name when blank",
+              width=260),
+    FieldSpec("contact_name", "Contact name", width=260),
+    FieldSpec("contact_phone", "Contact phone", hint="The practice phone when blank",
+              width=200, display=format_phone),
+    FieldSpec("usage", "Files are for", "combo", {"P": "Production", "T": "Testing"},
+              width=200, default="P"),
+    FieldSpec("receiver_id", "Receiver ID", hint="The clearinghouse's ID", width=200),
+    FieldSpec("receiver_name", "Receiver name", hint="The clearinghouse's name", width=260),
+    FieldSpec("sender_qualifier", "Sender ID qualifier (ISA05)", "combo", ID_QUALIFIERS,
+              width=260, default="ZZ"),
+    FieldSpec("sender_id", "Sender ID (ISA06)", hint="The submitter ID when blank",
+              width=200),
+    FieldSpec("receiver_qualifier", "Receiver ID qualifier (ISA07)", "combo", ID_QUALIFIERS,
+              width=260, default="ZZ"),
+    FieldSpec("interchange_receiver_id", "Receiver ID (ISA08)",
+              hint="The receiver ID when blank", width=200),
+)
+
+
+def edi_from(values: dict[str, object]) -> EdiSettings:
+    """The settings the form holds; the phone is kept as its digits, however it was typed."""
+    data = {k: str(v) for k, v in values.items()}
+    data["contact_phone"] = digits(data["contact_phone"])
+    return EdiSettings(**data)
 
 
 class SettingsPage(QWidget):
@@ -63,6 +98,7 @@ class SettingsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Settings"))
         layout.addWidget(self._settings_box())
+        layout.addWidget(self._edi_box())
         layout.addWidget(self._backup_box())
         layout.addStretch(1)
 
@@ -91,6 +127,25 @@ class SettingsPage(QWidget):
         self.settings_box.setMaximumWidth(860)
         return self.settings_box
 
+    def _edi_box(self) -> QGroupBox:
+        self.edi_box = QGroupBox("837P / clearinghouse")
+        self.edi_form = FormWidget(EDI_FIELDS, problem_width=200, split_at=("receiver_id",))
+        self.edi_save_button = QPushButton("Save 837P settings")
+        self.edi_save_button.clicked.connect(self.save_edi)
+        self.edi_saved_label = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(self.edi_save_button)
+        row.addWidget(self.edi_saved_label)
+        row.addStretch(1)
+        column = QVBoxLayout(self.edi_box)
+        column.addWidget(note("What the clearinghouse gave the clinic to put in its 837P "
+                              "claim files. Electronic claims cannot go out until the "
+                              "submitter ID, receiver ID and receiver name are filled."))
+        column.addWidget(self.edi_form)
+        column.addLayout(row)
+        self.edi_box.setMaximumWidth(1100)
+        return self.edi_box
+
     def _backup_box(self) -> QGroupBox:
         self.backup_box = QGroupBox("Backup")
         column = QVBoxLayout(self.backup_box)
@@ -113,6 +168,10 @@ class SettingsPage(QWidget):
         self.saved_label.clear()
         can_manage = self._ctx.can(Permission.MANAGE_SETTINGS)
         self.settings_box.setEnabled(can_manage)
+        self.edi_box.setEnabled(can_manage)
+        self.edi_saved_label.clear()
+        if can_manage:
+            self.edi_form.set_values(self._settings.edi())
         self.backup_box.setEnabled(self._ctx.can(Permission.BACKUP))
 
     def save(self) -> None:
@@ -130,6 +189,19 @@ class SettingsPage(QWidget):
             return
         self.reload()
         self.saved_label.setText(f"Saved at {datetime.now():%H:%M}.")
+
+    def save_edi(self) -> None:
+        self.edi_form.clear_problems()
+        try:
+            self._settings.set_edi(edi_from(self.edi_form.values()))
+        except ValidationError as exc:
+            self.edi_form.show_problems(exc.problems)
+            return
+        except Exception as exc:  # noqa: BLE001 - the one presenter decides how to show it
+            show_error(self, exc)
+            return
+        self.edi_form.set_values(self._settings.edi())
+        self.edi_saved_label.setText(f"Saved at {datetime.now():%H:%M}.")
 
     def back_up(self) -> None:
         suggested = str(Path.home() / f"clinic-backup-{datetime.now():%Y-%m-%d-%H%M}.ccdb")
