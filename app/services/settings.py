@@ -159,6 +159,9 @@ def save_edi(db: Database, ctx: UserContext, e: EdiSettings) -> None:
     e = EdiSettings(**{k: str(getattr(e, k)).strip().upper() if k not in (
         "submitter_name", "receiver_name", "contact_name") else str(getattr(e, k)).strip()
         for k in EDI_KEYS})
+    if e.contact_phone and not e.contact_phone.isdigit():  # (217) 555-0100 → 2175550100
+        e = EdiSettings(**{**{k: getattr(e, k) for k in EDI_KEYS},
+                           "contact_phone": "".join(ch for ch in e.contact_phone if ch.isdigit())})
     if problems := check_edi(e):
         raise ValidationError(problems, "837P settings")
     with db.session() as s:

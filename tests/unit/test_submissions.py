@@ -386,3 +386,27 @@ def test_cli_exports_prints_and_imports(admin: Services, c: Clinic, tmp_path: Pa
     assert run("import-ack", str(bad)) == 1
     err = capsys.readouterr().err
     assert "bad.999" in err and "Traceback" not in err
+
+
+def test_clearinghouse_settings_are_checked_and_cleaned(admin: Services) -> None:
+    from app.errors import PermissionDenied, ValidationError
+    from app.services.settings import EdiSettings
+    from tests.conftest import add_user
+
+    admin.settings.set_edi(EdiSettings(submitter_id="maple01", receiver_id="ch 1",
+                                       receiver_name="Clear House",
+                                       contact_phone="(217) 555-0100", usage="t"))
+    e = admin.settings.edi()
+    assert (e.submitter_id, e.receiver_id, e.contact_phone, e.usage) == (
+        "MAPLE01", "CH 1", "2175550100", "T")
+    assert e.missing == []
+    with pytest.raises(ValidationError) as err:
+        admin.settings.set_edi(EdiSettings(submitter_id="X" * 16, sender_qualifier="Z",
+                                           contact_phone="555-01", usage="Q"))
+    assert set(err.value.problems) == {"submitter_id", "sender_qualifier", "contact_phone",
+                                       "usage"}
+    assert admin.settings.edi() == e  # nothing saved
+    pw = add_user(admin, "bill", "biller")
+    admin.users.sign_in("bill", pw)
+    with pytest.raises(PermissionDenied):
+        admin.settings.set_edi(e)
