@@ -9,16 +9,12 @@ when the shared folder is absent (a fresh clone elsewhere)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
 from app.formats.x12.segments import X12Error
 from app.formats.x12.x277ca import read_277ca
 from app.formats.x12.x999 import read_999
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "x12"
+from tests.conformance.samples import read, refused, samples
 
 # Broken in their repositories: what our reader must say about them.
 BROKEN = {
@@ -44,24 +40,6 @@ SOUND_277CA: dict[str, Shape277] = {
     "imsweb_x12-parser__x12_277CA_accepted.txt": [(True, False, [("A2", "20", "")], True)],
     "imsweb_x12-parser__x12_277CA_rejected.txt": [(False, True, [("A7", "562", "85")], True)],
 }
-
-
-def samples(kind: str) -> list[str]:
-    folder = SHARED / kind
-    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-
-
-def read(kind: str, name: str) -> bytes:
-    if not (SHARED / kind).is_dir():
-        pytest.skip(f"../shared/x12/{kind} is not here")
-    return (SHARED / kind / name).read_bytes()
-
-
-def refused(call: Callable[[bytes, str], object], data: bytes, name: str) -> list[str]:
-    with pytest.raises(X12Error) as caught:
-        call(data, name)
-    assert all(p.filename == name and p.segment_id for p in caught.value.problems)
-    return [p.message for p in caught.value.problems]
 
 
 @pytest.mark.parametrize("name", samples("999") or ["(absent)"])

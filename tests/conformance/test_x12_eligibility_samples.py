@@ -8,15 +8,11 @@ output. Skipped when the shared folder is absent (a fresh clone elsewhere)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
 from app.formats.x12.segments import X12Error, interchanges
 from app.formats.x12.x271 import parse_271, summary_lines, to_json
-
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "x12"
+from tests.conformance.samples import read, refused, samples
 
 # Broken in their repositories, on purpose or not: what our reader must say about them.
 BROKEN = {
@@ -51,24 +47,6 @@ SOUND_271: dict[str, Shape] = {
     "albmarin_badX12__X279-error-response-from-payer-to-clinic-not-eligible-for-inquiries-with-"
     "payer.edi": [("receiver", 0, ("50",), None)],
 }
-
-
-def samples(kind: str) -> list[str]:
-    folder = SHARED / kind
-    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-
-
-def read(kind: str, name: str) -> bytes:
-    if not (SHARED / kind).is_dir():
-        pytest.skip(f"../shared/x12/{kind} is not here")
-    return (SHARED / kind / name).read_bytes()
-
-
-def refused(call: Callable[[bytes, str], object], data: bytes, name: str) -> list[str]:
-    with pytest.raises(X12Error) as caught:
-        call(data, name)
-    assert all(p.filename == name and p.segment_id for p in caught.value.problems)
-    return [p.message for p in caught.value.problems]
 
 
 @pytest.mark.parametrize("name", samples("270") or ["(absent)"])
