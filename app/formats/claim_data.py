@@ -105,13 +105,77 @@ class PayerInfo:
 
 @dataclass(frozen=True)
 class OtherCoverage:
-    """Another plan the patient has (1500 boxes 9, 9a, 9d and 11d = YES; 837P 2320/2330 are
-    the payments issue's): the other insured's name, policy or group number and plan name."""
+    """Another plan the patient has, for paper only (1500 boxes 9, 9a, 9d and 11d = YES): the
+    other insured's name, policy or group number and plan name. What the 837P carries about
+    other payers is `OtherPayer` (loops 2320/2330A/2330B/2430)."""
 
     insured_name: PersonName
     policy_number: str
     plan_name: str
     payer_name: str = ""
+
+
+@dataclass(frozen=True)
+class PriorAdjustment:
+    """One adjustment another payer made (a CAS reason/amount/quantity triplet, as its 835 gave
+    it): 837P 2320 CAS at claim level, 2430 CAS at line level."""
+
+    group: str  # CAS01: CO, CR, OA, PI, PR
+    reason: str  # CAS02: claim adjustment reason code (CARC)
+    amount: Decimal  # CAS03
+    quantity: Decimal | None = None  # CAS04
+
+
+@dataclass(frozen=True)
+class PriorLinePayment:
+    """How another payer adjudicated one of our service lines (837P loop 2430)."""
+
+    line_no: int  # ServiceLine.line_no it adjudicates
+    paid: Decimal  # SVD02
+    code: str  # SVD03 procedure as the payer adjudicated it (usually ours)
+    modifiers: tuple[str, ...]
+    units: Decimal  # SVD05 paid units (the billed units when the payer gave none)
+    adjustments: tuple[PriorAdjustment, ...]
+    paid_on: date  # DTP*573
+    remaining_patient_liability: Decimal | None = None  # AMT*EAF
+
+    @property
+    def adjusted(self) -> Decimal:
+        return sum((a.amount for a in self.adjustments), Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class OtherPayer:
+    """Another payer of this claim and what it did with it: one 837P loop 2320 with its
+    2330A (the other insured) and 2330B (the other payer), plus a 2430 for each line it
+    adjudicated line by line. The first one also fills 1500 boxes 9, 9a, 9d when the claim has
+    no `other_coverage`; the payments go into box 29."""
+
+    sequence: str  # SBR01 of the other payer: P, S, T…
+    relationship: str  # SBR02: the patient's relationship to that plan's insured (18 self…)
+    group_number: str  # SBR03
+    plan_name: str  # SBR04 (when no group number)
+    filing_indicator: str  # SBR09
+    insured: PersonName  # 2330A NM1*IL
+    member_id: str
+    insured_address: Address | None  # 2330A N3/N4
+    payer_name: str  # 2330B NM1*PR
+    payer_id: str  # 2330B NM109, and SVD01 of its 2430 loops
+    paid: Decimal | None  # 2320 AMT*D; None when the other payer has not adjudicated
+    claim_adjustments: tuple[PriorAdjustment, ...]  # 2320 CAS
+    lines: tuple[PriorLinePayment, ...]  # 2430, per line of ours
+    paid_on: date | None  # 2330B DTP*573 (required when there are no 2430 loops)
+    payer_claim_number: str = ""  # 2330B REF*F8
+    remaining_patient_liability: Decimal | None = None  # 2320 AMT*EAF
+    benefits_assigned: bool = True  # OI03 Y/N
+    release_of_information: bool = True  # OI06 Y/I
+    insurance_type: str = ""  # 2320 SBR05 (Medicare secondary payer type) when needed
+
+    @property
+    def adjusted(self) -> Decimal:
+        """Every adjustment of this payer, claim level (2320) and line level (2430)."""
+        claim = sum((a.amount for a in self.claim_adjustments), Decimal("0.00"))
+        return claim + sum((ln.adjusted for ln in self.lines), Decimal("0.00"))
 
 
 @dataclass(frozen=True)
@@ -181,10 +245,24 @@ class ClaimDocument:
     outside_lab: bool = False  # box 20
     signed_on: date | None = None  # box 31 date (the print date when empty)
     other_coverage: OtherCoverage | None = None
+    other_payers: tuple[OtherPayer, ...] = ()  # 2320 loops, in the order given
+    # 2000B SBR05: why Medicare is not primary, when the claim goes to Medicare as secondary
+    # or later (12, 13, 14, 15, 16, 41, 42, 43, 47).
+    insurance_type: str = ""
 
     @property
     def total_charge(self) -> Decimal:
         return sum((ln.charge for ln in self.lines), Decimal("0.00"))
+
+    @property
+    def prior_paid(self) -> Decimal:
+        """What the other payers paid (the sum of their 2320 AMT*D)."""
+        return sum((p.paid for p in self.other_payers if p.paid is not None), Decimal("0.00"))
+
+    @property
+    def amount_paid(self) -> Decimal:
+        """1500 box 29: what the patient and the other payers paid (NUCC item 29)."""
+        return self.patient_paid + self.prior_paid
 
     @property
     def resubmission_code(self) -> str:

@@ -24,15 +24,22 @@ Rules applied everywhere (NUCC manual, "general instructions" and the items name
 Pages: box 24 holds 6 service lines. A claim with more lines continues on further pages;
 every page repeats all the header boxes (1–23, 25–27, 31–33) and carries its own total of the
 lines printed on it in box 28 (what the issue asks, and what payers that key each page as a
-claim need). Box 29 (amount paid) belongs to the claim as a whole (NUCC item 29), so it is
-printed once, on the first page; continuation pages leave it blank instead of repeating a
-payment that would then be counted again. Each page of a multi-page claim says "PAGE n OF m" in
-the top right corner (above the carrier block), as payers ask for multi-page paper claims.
+claim need). Box 29 is "the total amount the patient and/or other payers paid on the covered
+services" (NUCC item 29): the patient's payment plus what each other payer paid (its 837P
+AMT*D). It is split by page the way box 28 is, as far as the payments allow: what another
+payer paid line by line (its 2430 SVD02) goes on the page of that line; the patient's payment
+and what other payers paid for the claim as a whole go on the first page. So no payment is
+counted twice and the pages add up to the claim's box 29. Each page of a multi-page claim says
+"PAGE n OF m" in the top right corner (above the carrier block), as payers ask for multi-page
+paper claims.
 
 Choices where the NUCC manual leaves one:
 - 11: the group number; for Medicare with no group number "NONE" (Medicare's item 11 rule).
-- 11d: always marked: YES when another plan is on the claim (and then 9, 9a, 9d are filled),
-  NO otherwise (NUCC: "only one box can be marked").
+- 11d: always marked: YES when another plan is on the claim (`other_coverage`, or any of the
+  837P's `other_payers`), NO otherwise (NUCC: "only one box can be marked"). 9, 9a, 9d then
+  show `other_coverage`, else the first other payer: its insured, its group number (the
+  member ID when it has none; NUCC 9a "policy or group number") and its plan name (the payer
+  name when it has none).
 - 12 and 13: "SIGNATURE ON FILE" when the release (CLM09) or the assignment of benefits (CLM08)
   is on file; otherwise left blank for a signature in ink. No date is printed in 12: the date
   the patient signed is not on the claim.
@@ -68,6 +75,7 @@ from app.formats.claim_data import (
     BOX6_RELATIONSHIPS,
     Address,
     ClaimDocument,
+    OtherCoverage,
     Person,
     PersonName,
     Provider,
@@ -323,7 +331,8 @@ class _Page:
 
 def layout(claim: ClaimDocument, *, printed_on: date) -> list[list[Placed]]:
     """The pages of `claim`: each a list of fields, header boxes repeated on every page, six
-    service lines a page, box 28 the total of the page's lines, box 29 on the first page."""
+    service lines a page, box 28 the total of the page's lines, box 29 what was paid for them
+    (payments for the claim as a whole on the first page)."""
     if not claim.lines:
         raise ClaimFormError(f"Claim {claim.claim_id} has no service lines to print.")
     chunks = [claim.lines[i:i + LINES_PER_PAGE]
@@ -337,10 +346,31 @@ def layout(claim: ClaimDocument, *, printed_on: date) -> list[list[Placed]]:
         for k, ln in enumerate(chunk, start=1):
             _service_line(page, claim, ln, k)
         page.put("28", money(sum((ln.charge for ln in chunk), Decimal("0.00")), "28"))
-        if n == 1 and claim.patient_paid > 0:
-            page.put("29", money(claim.patient_paid, "29"))
+        paid = page_paid(claim, chunk, first=n == 1)
+        if paid < 0:  # NUCC: no negative amounts; a recoupment is not a payment to print
+            raise ClaimFormError(f"Claim {claim.claim_id}: the amounts paid (box 29) add up to "
+                                 "less than zero; check the payments entered.")
+        if paid > 0:  # blank rather than 0 00
+            page.put("29", money(paid, "29"))
         pages.append(page.fields)
     return pages
+
+
+def page_paid(claim: ClaimDocument, chunk: Iterable[ServiceLine], *, first: bool) -> Decimal:
+    """Box 29 of one page: what other payers paid line by line for the page's lines, plus, on
+    the first page, the patient's payment and the rest of the other payers' payments (what
+    they paid for the claim as a whole: AMT*D less their line payments)."""
+    on_page = {ln.line_no for ln in chunk}
+    on_claim = {ln.line_no for ln in claim.lines}
+    total = claim.patient_paid if first else Decimal("0.00")
+    for other in claim.other_payers:
+        if other.paid is None:
+            continue
+        by_line = [lp for lp in other.lines if lp.line_no in on_claim]
+        total += sum((lp.paid for lp in by_line if lp.line_no in on_page), Decimal("0.00"))
+        if first:
+            total += other.paid - sum((lp.paid for lp in by_line), Decimal("0.00"))
+    return total
 
 
 def _header(page: _Page, c: ClaimDocument, printed_on: date) -> None:
@@ -372,7 +402,7 @@ def _patient_and_insured(page: _Page, c: ClaimDocument) -> None:
     if insured.address is None and c.relationship == "18":
         insured = c.patient
     _address(page, "7", insured)
-    other = c.other_coverage
+    other = other_plan(c)
     if other is not None:
         page.put("9", person_name(other.insured_name))
         page.put("9a", clean(other.policy_number))
@@ -391,6 +421,15 @@ def _patient_and_insured(page: _Page, c: ClaimDocument) -> None:
         page.put("12", SIGNATURE_ON_FILE)
     if c.benefits_assigned:
         page.put("13", SIGNATURE_ON_FILE)
+
+
+def other_plan(c: ClaimDocument) -> OtherCoverage | None:
+    """Boxes 9, 9a, 9d: the claim's other coverage, else its first other payer (837P 2320)."""
+    if c.other_coverage is not None or not c.other_payers:
+        return c.other_coverage
+    first = c.other_payers[0]
+    return OtherCoverage(first.insured, first.group_number or first.member_id,
+                         first.plan_name or first.payer_name, first.payer_name)
 
 
 def _dob_sex(page: _Page, box: str, sex_box: str, who: Person) -> None:

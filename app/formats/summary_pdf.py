@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -32,6 +31,8 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+
+from app.formats.pdf_common import numbered_canvas
 
 PAGE_WIDTH, PAGE_HEIGHT = letter
 MARGIN = 0.6 * inch
@@ -101,7 +102,8 @@ def render_summary(summary: PatientSummary, out: Path) -> RenderResult:
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame],
                                        onPage=lambda c, _d: _draw_header(c, summary))])
-    doc.build(_story(summary), canvasmaker=_numbered_canvas(summary, pages))
+    doc.build(_story(summary), canvasmaker=numbered_canvas(
+        lambda c, page, total: _draw_footer(c, summary, page, total), pages))
     return RenderResult(out, pages[0] if pages else 0,
                         {s.title: len(s.rows) for s in summary.sections})
 
@@ -219,27 +221,3 @@ def _draw_footer(c: Canvas, s: PatientSummary, page: int, total: int) -> None:
                             "information.")
     c.drawRightString(PAGE_WIDTH - MARGIN, y, f"Page {page} of {total}")
     c.restoreState()
-
-
-def _numbered_canvas(summary: PatientSummary, pages: list[int]) -> type[Canvas]:
-    """A canvas that holds each page until the end, so every footer knows the page count."""
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._saved: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802 - reportlab's name
-            self._saved.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._saved)
-            pages.append(total)
-            for state in self._saved:
-                self.__dict__.update(state)
-                _draw_footer(self, summary, self._pageNumber, total)
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas

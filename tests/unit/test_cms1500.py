@@ -15,9 +15,12 @@ from app.formats.claim_data import (
     ClaimDocument,
     Facility,
     OtherCoverage,
+    OtherPayer,
     PayerInfo,
     Person,
     PersonName,
+    PriorAdjustment,
+    PriorLinePayment,
     Provider,
     ServiceLine,
 )
@@ -254,6 +257,86 @@ def test_other_coverage_fills_9_and_marks_11d_yes() -> None:
     assert [text(p, b) for b in ("9", "9a", "9d")] == ["DOE, RICHARD, A", "XYZ987",
                                                         "BRAVO SILVER"]
     assert p["11d"].col == 52
+
+
+def other_payer(paid: str | None = "60.00", *lines: PriorLinePayment,
+                **changes: object) -> OtherPayer:
+    """The spouse's plan, primary, that paid `paid` (claim level unless `lines`)."""
+    payer = OtherPayer(
+        "P", "01", "G-77 A", "Bravo Silver", "CI", PersonName("Doe", "Richard", "A"), "XYZ987",
+        None, "Bravo Care", "BRAVO", None if paid is None else Decimal(paid),
+        (PriorAdjustment("CO", "45", Decimal("65.00")),), lines, date(2026, 3, 20))
+    return replace(payer, **changes)  # type: ignore[arg-type]
+
+
+def line_paid(n: int, paid: str) -> PriorLinePayment:
+    return PriorLinePayment(n, Decimal(paid), "99213", (), Decimal("1"), (), date(2026, 3, 20))
+
+
+def test_other_payers_fill_9_and_mark_11d_yes() -> None:
+    p = one_page(sample_claim(sequence="S", other_payers=(other_payer(),
+                                                          other_payer(sequence="T"))))
+    assert [p[b] for b in ("9", "9a", "9d")] == [Placed("9", 18, 1, "DOE, RICHARD, A"),
+                                                  Placed("9a", 20, 1, "G-77 A"),
+                                                  Placed("9d", 26, 1, "BRAVO SILVER")]
+    assert p["11d"] == Placed("11d", 26, 52, "X")
+    bare = other_payer(group_number="", plan_name="")
+    p = one_page(sample_claim(other_payers=(bare,)))
+    assert (text(p, "9a"), text(p, "9d")) == ("XYZ987", "BRAVO CARE")  # member ID, payer
+
+
+def test_other_coverage_comes_before_other_payers_in_9() -> None:
+    other = OtherCoverage(PersonName("Roe", "Ann"), "ABC1", "Delta Gold")
+    p = one_page(sample_claim(other_coverage=other, other_payers=(other_payer(),)))
+    assert [text(p, b) for b in ("9", "9a", "9d")] == ["ROE, ANN", "ABC1", "DELTA GOLD"]
+
+
+def test_box_29_adds_what_other_payers_paid_to_what_the_patient_paid() -> None:
+    claim = sample_claim(sequence="S", other_payers=(other_payer(), other_payer(
+        "12.50", sequence="T", payer_id="DELTA")))
+    assert claim.prior_paid == Decimal("72.50") and claim.amount_paid == Decimal("112.50")
+    assert one_page(claim)["29"] == Placed("29", 56, 64, "112 50")
+    not_yet = sample_claim(other_payers=(other_payer(None, claim_adjustments=()),))
+    p = one_page(not_yet)  # named on the claim, not paid yet: YES in 11d, nothing in 29
+    assert p["11d"].col == 52 and text(p, "29") == "40 00"
+    assert "29" not in one_page(replace(not_yet, patient_paid=Decimal("0")))
+
+
+def test_box_29_follows_line_payments_to_their_pages() -> None:
+    lines = tuple(service_line(n) for n in range(1, 9))
+    paid = other_payer("370.00", *(line_paid(n, f"{40 + n}.00") for n in range(1, 9)))
+    claim = sample_claim(lines=lines, sequence="S", other_payers=(paid,))
+    pages = [boxes(p) for p in layout(claim, printed_on=PRINTED)]
+    amounts = [Decimal(p["29"].text.replace(" ", ".")) for p in pages]
+    # page 1: the patient's 40.00, lines 1-6 (261.00) and the 14.00 paid for the claim as a
+    # whole (370.00 less the 356.00 paid by line); page 2: lines 7 and 8
+    assert amounts == [Decimal("315.00"), Decimal("95.00")]
+    assert sum(amounts) == claim.amount_paid
+    assert pages[1]["29"] == Placed("29", 56, 65, "95 00")
+
+
+def test_box_29_below_zero_is_refused() -> None:
+    clawed = sample_claim(patient_paid=Decimal("0"), other_payers=(other_payer("-5.00"),))
+    with pytest.raises(ClaimFormError, match="box 29"):
+        layout(clawed, printed_on=PRINTED)
+
+
+def test_other_payer_boxes_land_in_their_cells_of_the_pdf() -> None:
+    # imported here: test_cms1500_pdf imports this module at its top
+    from app.formats.cms1500_pdf import render_claims
+    from tests.unit.test_cms1500_pdf import assert_on_grid, courier, pdf_pages
+    claim = sample_claim(sequence="S", other_payers=(other_payer(),))
+    (page,) = pdf_pages(render_claims([claim], mode="form", printed_on=PRINTED))
+    (fields,) = layout(claim, printed_on=PRINTED)
+    assert_on_grid(page, fields)  # every character at its cell, and nothing else printed
+    wanted = {b: f for b, f in boxes(fields).items() if b in ("9", "9a", "9d", "11d", "29")}
+    assert len(wanted) == 5
+    for box, f in wanted.items():  # and each of these boxes reads back whole from its cells
+        row = sorted((c for c in courier(page) if abs(page.height - c["matrix"][5]
+                                                      - (20 + 12 * f.line)) < 0.5
+                      and 24 + 7.2 * (f.col - 1) - 1 <= c["x0"]
+                      < 24 + 7.2 * (f.col + len(f.text) - 1) - 1), key=lambda c: c["x0"])
+        assert "".join(c["text"] for c in row) == f.text.replace(" ", ""), box
 
 
 def test_no_assignment_leaves_13_blank_and_27_no() -> None:

@@ -188,7 +188,8 @@ def test_several_patients_and_payers_share_hls_where_they_can() -> None:
         claim("B1", subscriber=roe, patient=roe, member_id="R1", payer=BRAVO,
               group_number="", plan_name="Medicare Part B"),
         claim("A2"),  # Zoë again, same payer: joins A1's subscriber loop
-        claim("A3", payer=BRAVO, member_id="Z-MB", sequence="S", group_number=""),
+        claim("A3", payer=BRAVO, member_id="Z-MB", sequence="S", group_number="",
+              insurance_type="12"),  # Medicare, not primary: SBR05 says why
     ]
     data = build_837p(claims, SUBMITTER, ENV)
     segs = body(data)
@@ -204,7 +205,7 @@ def test_several_patients_and_payers_share_hls_where_they_can() -> None:
     assert with_id(segs, "SBR") == [
         ["SBR", "P", "18", "G-100", "", "", "", "", "", "CI"],
         ["SBR", "P", "18", "", "MEDICARE PART B", "", "", "", "", "MB"],
-        ["SBR", "S", "18", "", "GOLD", "", "", "", "", "MB"],
+        ["SBR", "S", "18", "", "GOLD", "12", "", "", "", "MB"],
     ]
     payer_address = segs.index(with_id(segs, "NM1", "PR")[1]) + 1
     assert segs[payer_address:payer_address + 2] == [["N3", "PO BOX 9"],

@@ -10,13 +10,17 @@ One interchange, one functional group (GS01 HC, GS08 005010X222A1) and one trans
     2000A HL*n**20*1  [PRV*BI*PXC*<taxonomy>]
           2010AA NM1*85*2*<practice>*****XX*<NPI> N3 N4 (ZIP+4) REF*EI*<EIN> [PER*IC]
           2010AB NM1*87*2 N3 N4                          (when payments go elsewhere)
-    2000B HL*n*<2000A>*22*0|1  SBR*<P|S|T>*[18]*<group>*[plan]*****<filing indicator>
+    2000B HL*n*<2000A>*22*0|1  SBR*<P|S|T>*[18]*<group>*[plan]*[MSP type]****<filing ind.>
           2010BA NM1*IL*1*<name>****MI*<member ID>  [N3 N4 DMG]   (N3/N4/DMG: self only)
           2010BB NM1*PR*2*<payer>*****PI*<payer ID> [N3 N4]
     2000C HL*n*<2000B>*23*0  PAT*<relationship>              (patient is not the subscriber)
           2010CA NM1*QC*1*<name>  N3 N4 DMG
     2300  CLM DTP… AMT*F5 REF*G1 REF*F8 NTE*ADD HI   2310A/B/C referring, rendering, facility
-    2400  LX SV1 DTP*472 REF*6R NTE*ADD  2410 LIN*N4/CTP  2420A NM1*82
+    2320  SBR CAS… AMT*D [AMT*EAF] OI   (one per other payer)
+          2330A NM1*IL*1*<name>****MI*<member ID> [N3 N4]
+          2330B NM1*PR*2*<payer>*****PI*<payer ID> [DTP*573] [REF*F8]
+    2400  LX SV1 DTP*472 REF*6R NTE*ADD  2410 LIN*N4/CTP  2420A NM1*82  2420E NM1*DK
+          2430 SVD*<payer ID>*<paid>*HC:<code>**<units> CAS… DTP*573 [AMT*EAF]
 
 Grouping (005010X222A1 2000B HL04 note): claims share a subscriber HL when they have the same
 billing provider, payer, subscriber, member ID, group, plan, payer sequence and both are (or
@@ -37,6 +41,26 @@ Choices where the guide leaves one:
   this module writes.
 - Amounts: 2 decimals at most, no trailing zeros ("125", "125.5", "0.75"); units as decimals.
 
+Other payers (coordination of benefits, 005010X222A1 loops 2320–2430 and section 1.4.4):
+- One 2320 per `OtherPayer` in the order given (at most 10); its SBR01 may not repeat this
+  claim's SBR01 (2000B) nor another 2320's (U, unknown, excepted). SBR04 only without SBR03, as
+  in 2000B.
+- CAS: one segment per group code (CO, CR, OA, PI, PR) in first-seen order, up to 6
+  reason/amount/quantity triplets each, in 2320 for claim-level and 2430 for line-level
+  adjustments. AMT*D is sent when the payer adjudicated the claim (0 for a denial); without it
+  no CAS, 2430 or DTP*573 is sent for that payer (the claim goes to it later).
+- 2330B DTP*573 only when the payer adjudicated the claim and no 2430 loop is sent for it
+  (the guide's situational rule); each 2430 carries its own DTP*573 (required).
+- 2430 for every line the payer adjudicated, after the line's 2420 loops; SVD01 repeats the
+  payer's 2330B NM109 so a reader can tell which payer it belongs to (so two other payers
+  with one payer ID are refused when either has line payments: our rule, not the guide's).
+- Balancing (1.4.4): for each adjudicating payer, CLM02 − AMT*D = the sum of its CAS amounts
+  in 2320 and all its 2430 loops; for each line it adjudicated, SV102 − the sum of its SVD02
+  = the sum of those 2430 CAS amounts (several 2430 for one line are an unbundled line).
+- SBR05 (Medicare secondary payer type) is required in 2000B when the claim goes to Medicare
+  (SBR09 MA/MB) and Medicare is not primary, and in a 2320 whose payer is Medicare and not
+  primary; it is refused on a primary payer.
+
 `build_837p` checks every claim first (`check_837p`) and raises a ValidationError listing every
 problem by claim ID (ours, not patient data); messages never quote names, member IDs or dates
 of birth. The real gate is pyx12 (app.formats.x12.validate), run over the bytes written here.
@@ -54,9 +78,12 @@ from app.formats.claim_data import (
     Address,
     BillingProvider,
     ClaimDocument,
+    OtherPayer,
     PayerInfo,
     Person,
     PersonName,
+    PriorAdjustment,
+    PriorLinePayment,
     Provider,
     ServiceLine,
     Submitter,
@@ -85,6 +112,13 @@ FILING_INDICATORS = frozenset({"11", "12", "13", "14", "15", "16", "17", "AM", "
                                "DS", "FI", "HM", "LM", "MA", "MB", "MC", "OF", "TV", "VA", "WC",
                                "ZZ"})  # SBR09 in 005010X222A1
 NDC_UNITS = frozenset({"F2", "GR", "ME", "ML", "UN"})  # CTP05-1
+OTHER_RELATIONSHIPS = PATIENT_RELATIONSHIPS | {"18"}  # 2320 SBR02
+MSP_TYPES = frozenset({"12", "13", "14", "15", "16", "41", "42", "43", "47"})  # SBR05
+MEDICARE = frozenset({"MA", "MB"})  # SBR09 of a Medicare claim
+CAS_GROUPS = frozenset({"CO", "CR", "OA", "PI", "PR"})  # CAS01 in 2320 and 2430
+MAX_OTHER_PAYERS = 10  # 2320 repeat
+MAX_TRIPLETS = 6  # reason/amount/quantity triplets in one CAS
+MAX_LINE_ADJUDICATIONS = 15  # 2430 repeat under one 2400
 # 2300 DTP qualifiers a 1500 box 15 date may carry, in the guide's segment order.
 OTHER_DATE_QUALIFIERS = ("454", "304", "453", "439", "455", "471", "090", "091", "444")
 _DTP_ORDER = ("431", *OTHER_DATE_QUALIFIERS[:4], "484", *OTHER_DATE_QUALIFIERS[4:6], "314",
@@ -267,6 +301,135 @@ def _claim_extra_problems(c: ClaimDocument) -> list[str]:
         if c.facility.npi and (msg := check_npi(c.facility.npi)):
             out.append(f"The service facility's NPI: {msg}")
         out += _address_problems(c.facility.address, "service facility")
+    out += _msp_problems(c.payer.claim_filing_indicator, c.sequence, c.insurance_type,
+                         "The claim")
+    return out + _other_payers_problems(c)
+
+
+# --- checks: other payers (2320–2430) -----------------------------------------------------------
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _msp_problems(filing: str, sequence: str, insurance_type: str, who: str) -> list[str]:
+    """SBR05 of 2000B or 2320: needed when that payer is Medicare and not primary."""
+    if insurance_type and insurance_type not in MSP_TYPES:
+        return [f"{who}: the Medicare secondary payer type (SBR05) is not an 837P code."]
+    if insurance_type and sequence == "P":
+        return [f"{who}: a Medicare secondary payer type (SBR05) is only for a payer that is "
+                "not primary."]
+    if filing in MEDICARE and sequence != "P" and not insurance_type:
+        return [f"{who}: Medicare is not primary, so choose why (the Medicare secondary payer "
+                "type, SBR05: 12, 13, 14, 15, 16, 41, 42, 43 or 47)."]
+    return []
+
+
+def _adjustment_problems(adjustments: Sequence[PriorAdjustment], where: str) -> list[str]:
+    """CAS: a known group code, a reason code, at most 6 triplets a group."""
+    out = []
+    if any(a.group not in CAS_GROUPS for a in adjustments):
+        out.append(f"{where} an adjustment group must be CO, CR, OA, PI or PR.")
+    if any(not 1 <= len(x12_text(a.reason)) <= 5 for a in adjustments):
+        out.append(f"{where} every adjustment needs its reason code (CARC).")
+    groups = [a.group for a in adjustments]
+    if any(groups.count(g) > MAX_TRIPLETS for g in set(groups)):
+        out.append(f"{where} at most {MAX_TRIPLETS} adjustments per group code.")
+    return out
+
+
+def _other_payers_problems(c: ClaimDocument) -> list[str]:
+    out = []
+    if len(c.other_payers) > MAX_OTHER_PAYERS:
+        out.append(f"A claim lists at most {MAX_OTHER_PAYERS} other payers.")
+    sequences = [op.sequence for op in c.other_payers if op.sequence != "U"]
+    if len(sequences) != len(set(sequences)):
+        out.append("Two other payers have the same payer sequence (SBR01).")
+    # SVD01 names the payer of a 2430 by its 2330B NM109: with two payers of one ID and line
+    # payments, nobody could tell whose they are.
+    ids = [x12_text(op.payer_id) for op in c.other_payers]
+    if any(op.lines and ids.count(x12_text(op.payer_id)) > 1 for op in c.other_payers):
+        out.append("Two other payers have the same payer ID; their line payments (SVD01) "
+                   "could not be told apart.")
+    for n, op in enumerate(c.other_payers, start=1):
+        out += _other_payer_problems(c, op, f"Other payer {n}:")
+    return out
+
+
+def _other_payer_problems(c: ClaimDocument, op: OtherPayer, where: str) -> list[str]:
+    """One 2320/2330A/2330B and its 2430 loops."""
+    out = []
+    if op.sequence not in PAYER_SEQUENCES:
+        out.append(f"{where} the payer sequence must be P, S, T (or A to H).")
+    elif op.sequence == c.sequence:
+        out.append(f"{where} its payer sequence (SBR01) is the same as this claim's.")
+    if op.relationship not in OTHER_RELATIONSHIPS:
+        out.append(f"{where} the patient's relationship to its insured is not an 837P code.")
+    if op.filing_indicator not in FILING_INDICATORS:
+        out.append(f"{where} the claim filing indicator is not one the 837P allows.")
+    if len(x12_text(op.member_id)) < 2:
+        out.append(f"{where} the member ID is missing.")
+    if not x12_text(op.payer_name) or len(x12_text(op.payer_id)) < 2:
+        out.append(f"{where} it needs a name and a payer ID.")
+    out += [f"{where} {m}" for m in _name_problems(op.insured, "other insured")]
+    out += [f"{where} {m}" for m in _address_problems(op.insured_address, "other insured")]
+    out += _msp_problems(op.filing_indicator, op.sequence, op.insurance_type, where[:-1])
+    out += _adjustment_problems(op.claim_adjustments, where)
+    return out + _adjudication_problems(c, op, where)
+
+
+def _adjudication_problems(c: ClaimDocument, op: OtherPayer, where: str) -> list[str]:
+    """What the other payer did: complete, on our lines, and balanced."""
+    if op.paid is None:
+        if op.claim_adjustments or op.lines or op.remaining_patient_liability is not None:
+            return [f"{where} adjustments and line payments need the amount it paid "
+                    "(0 for a denial)."]
+        return []
+    out = []
+    if not op.lines and op.paid_on is None:
+        out.append(f"{where} enter the date it paid or denied the claim (2330B DTP*573).")
+    ours = {ln.line_no: ln for ln in c.lines}
+    for lp in op.lines:
+        out += _line_payment_problems(lp, ours, where)
+    counts = [lp.line_no for lp in op.lines]
+    if any(counts.count(n) > MAX_LINE_ADJUDICATIONS for n in set(counts)):
+        out.append(f"{where} at most {MAX_LINE_ADJUDICATIONS} payments for one line.")
+    return out + _balance_problems(c, op, where)
+
+
+def _line_payment_problems(lp: PriorLinePayment, ours: dict[int, ServiceLine],
+                           where: str) -> list[str]:
+    if lp.line_no not in ours:
+        return [f"{where} a line payment is for line {lp.line_no}, which is not on the claim."]
+    at = f"{where} line {lp.line_no}:"
+    out = []
+    if not x12_text(lp.code):
+        out.append(f"{at} the procedure code it paid is missing.")
+    if len(lp.modifiers) > MAX_MODIFIERS or any(len(x12_text(m)) != 2 for m in lp.modifiers):
+        out.append(f"{at} use up to {MAX_MODIFIERS} modifiers of 2 characters.")
+    if lp.units < 0:
+        out.append(f"{at} the paid units cannot be negative.")
+    return out + _adjustment_problems(lp.adjustments, at)
+
+
+def _balance_problems(c: ClaimDocument, op: OtherPayer, where: str) -> list[str]:
+    """005010X222A1 1.4.4: the charge minus the payment equals the adjustments, for the claim
+    (2320 AMT*D against every CAS of the payer) and for each line (SV102 against its 2430s)."""
+    assert op.paid is not None
+    out = []
+    charges = {ln.line_no: ln.charge for ln in c.lines}
+    for line_no in dict.fromkeys(lp.line_no for lp in op.lines):
+        mine = [lp for lp in op.lines if lp.line_no == line_no]
+        if line_no not in charges:
+            continue  # reported as a payment for a line that is not on the claim
+        rest = _cents(charges[line_no]) - _cents(sum((lp.paid for lp in mine), Decimal(0)))
+        adjusted = _cents(sum((lp.adjusted for lp in mine), Decimal(0)))
+        if rest != adjusted:
+            out.append(f"{where} line {line_no} does not balance: the charge minus the payment "
+                       f"is {rest}, its adjustments add up to {adjusted}.")
+    rest = _cents(c.total_charge) - _cents(op.paid)
+    if rest != _cents(op.adjusted):
+        out.append(f"{where} the claim does not balance: the total charge minus the payment is "
+                   f"{rest}, its claim and line adjustments add up to {_cents(op.adjusted)}.")
     return out
 
 
@@ -320,7 +483,8 @@ class _Subscriber:
 def _subscriber_key(c: ClaimDocument) -> tuple[object, ...]:
     self_ = c.relationship == "18"
     return (c.payer, c.subscriber, x12_text(c.member_id), x12_text(c.group_number),
-            x12_text(c.plan_name), c.sequence, self_, c.patient if self_ else None)
+            x12_text(c.plan_name), c.sequence, c.insurance_type, self_,
+            c.patient if self_ else None)
 
 
 def _chunks(items: Sequence[ClaimDocument], size: int) -> Iterable[list[ClaimDocument]]:
@@ -407,7 +571,7 @@ class _Body(HlBody):
         hl = self.level(parent, "22", children)
         group = _t(c.group_number, 50)
         self.add("SBR", c.sequence, "18" if c.relationship == "18" else "", group,
-                 "" if group else _t(c.plan_name, 60), "", "", "", "",
+                 "" if group else _t(c.plan_name, 60), c.insurance_type, "", "", "",
                  c.payer.claim_filing_indicator)
         self.person_name("IL", c.subscriber.name, "MI", _t(c.member_id, 80))
         if c.relationship == "18":  # 2010BA N3/N4/DMG: only when the patient is the subscriber
@@ -458,10 +622,13 @@ class _Body(HlBody):
         codes = [_diagnosis(d) for d in c.diagnoses[:MAX_DIAGNOSES]]
         self.add("HI", *[["ABK" if i == 0 else "ABF", code] for i, code in enumerate(codes)])
         self.providers(c)
+        for other in c.other_payers:
+            self.other_payer(other)
         place = _place(c)
         ordering = c.referring if c.referring_qualifier == "DK" else None
         for n, ln in enumerate(c.lines, start=1):
             self.line(n, ln, place, ordering)
+            self.line_adjudications(ln, c.other_payers)
 
     @staticmethod
     def claim_dates(c: ClaimDocument) -> list[tuple[str, str, str]]:
@@ -505,6 +672,44 @@ class _Body(HlBody):
         if c.referring is not None and c.referring_qualifier == "DQ":
             self.person_name("DQ", c.referring.name, "XX", c.referring.npi)
 
+    # 2320 / 2330A / 2330B -----------------------------------------------------------------------
+    def other_payer(self, op: OtherPayer) -> None:
+        """2320 other subscriber information, 2330A other subscriber, 2330B other payer."""
+        group = _t(op.group_number, 50)
+        self.add("SBR", op.sequence, op.relationship, group,
+                 "" if group else _t(op.plan_name, 60), op.insurance_type, "", "", "",
+                 op.filing_indicator)
+        if op.paid is not None:  # adjudicated: what it paid and why not the rest
+            self.adjustments(op.claim_adjustments)
+            self.add("AMT", "D", x12_amount(op.paid))
+            if op.remaining_patient_liability is not None:
+                self.add("AMT", "EAF", x12_amount(op.remaining_patient_liability))
+        self.add("OI", "", "", "Y" if op.benefits_assigned else "N", "", "",
+                 "Y" if op.release_of_information else "I")
+        self.person_name("IL", op.insured, "MI", _t(op.member_id, 80))
+        if op.insured_address is not None:
+            self.address(op.insured_address)
+        self.add("NM1", "PR", "2", _t(op.payer_name, 60), "", "", "", "", "PI",
+                 _t(op.payer_id, 80))
+        # 2330B DTP*573: "required when [the payer] has adjudicated the claim and Loop ID-2430
+        # is not used"; with 2430 loops each carries its own date.
+        if op.paid is not None and not op.lines and op.paid_on is not None:
+            self.add("DTP", "573", "D8", _d8(op.paid_on))
+        if x12_text(op.payer_claim_number):
+            self.add("REF", "F8", _t(op.payer_claim_number, 50))
+
+    def adjustments(self, adjustments: Sequence[PriorAdjustment]) -> None:
+        """CAS (2320 or 2430): one per group code, first-seen order, ≤6 triplets each."""
+        groups: dict[str, list[PriorAdjustment]] = {}
+        for a in adjustments:
+            groups.setdefault(a.group, []).append(a)
+        for group, items in groups.items():
+            triplets: list[str] = []
+            for a in items[:MAX_TRIPLETS]:
+                quantity = "" if a.quantity is None else x12_decimal(a.quantity)
+                triplets += [_t(a.reason, 5), x12_amount(a.amount), quantity]
+            self.add("CAS", group, *triplets)
+
     # 2400 ---------------------------------------------------------------------------------------
     def line(self, n: int, ln: ServiceLine, place: str, ordering: Provider | None = None
              ) -> None:
@@ -531,6 +736,22 @@ class _Body(HlBody):
                 self.add("PRV", "PE", "PXC", _t(ln.rendering.taxonomy, 50))
         if ordering is not None:
             self.person_name("DK", ordering.name, "XX", ordering.npi)
+
+    def line_adjudications(self, ln: ServiceLine, payers: Sequence[OtherPayer]) -> None:
+        """2430: each other payer's adjudication of this line, in the payers' order."""
+        for op in payers:
+            if op.paid is None:
+                continue
+            for lp in op.lines:
+                if lp.line_no != ln.line_no:
+                    continue
+                procedure = ["HC", x12_text(lp.code), *[x12_text(m) for m in lp.modifiers]]
+                self.add("SVD", _t(op.payer_id, 80), x12_amount(lp.paid), procedure, "",
+                         x12_decimal(lp.units))
+                self.adjustments(lp.adjustments)
+                self.add("DTP", "573", "D8", _d8(lp.paid_on))
+                if lp.remaining_patient_liability is not None:
+                    self.add("AMT", "EAF", x12_amount(lp.remaining_patient_liability))
 
     def write(self, claims: Sequence[ClaimDocument], submitter: Submitter, env: Envelope,
               reference: str) -> list[str]:
