@@ -19,7 +19,7 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
-from app import APP_NAME, __version__
+from app import APP_NAME, __version__, cli_payments
 from app.errors import Cancelled, UserError
 from app.logging_setup import setup_logging
 
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _codes_parser(sub)
     _eligibility_parser(sub)
     _claims_parser(sub)
+    cli_payments.add_parsers(sub)
     return p
 
 
@@ -122,6 +123,13 @@ def _codes_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     i.add_argument("file", type=Path)
     i.add_argument("--release", metavar="VERSION",
                    help="the release's name, e.g. 2025 or 2025 APR (default: from the file name)")
+    for kind, what in (("carc", "claim adjustment reason codes"),
+                       ("rarc", "remittance advice remark codes")):
+        k = csub.add_parser(f"import-{kind}", help=f"replace the list of {what} with X12's "
+                                                   "(all or nothing)",
+                            description="The X12 code list page saved as HTML or copied as "
+                                        "text, or a CSV with code and description columns.")
+        k.add_argument("file", type=Path)
 
 
 def _eligibility_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -345,6 +353,8 @@ def cmd_codes(args: argparse.Namespace) -> int:
     try:
         if args.codes_command == "search":
             return _codes_search(services, args)
+        if args.codes_command in ("import-carc", "import-rarc"):
+            return _codes_list(services, args)
         result = services.procedure_codes.import_hcpcs(args.file, args.release)
         from app.services.procedure_codes import import_summary_lines
 
@@ -352,6 +362,16 @@ def cmd_codes(args: argparse.Namespace) -> int:
         return 0
     finally:
         services.db.close()
+
+
+def _codes_list(services: Any, args: argparse.Namespace) -> int:
+    from app.services.fees import read_file_bytes
+
+    kind = args.codes_command.removeprefix("import-")
+    r = services.adjustment_codes.import_list(read_file_bytes(args.file), args.file.name, kind)
+    print(f"Imported {r.codes:,} {kind.upper()} codes from {r.filename} ({r.active:,} in use "
+          f"today); the previous list had {r.replaced:,}.")
+    return 0
 
 
 def _codes_search(services, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
@@ -550,6 +570,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "restore": cmd_restore, "audit": cmd_audit, "screenshot": cmd_screenshot,
     "patients": cmd_patients,
     "codes": cmd_codes, "eligibility": cmd_eligibility, "claims": cmd_claims,
+    "era": cli_payments.cmd_era, "report": cli_payments.cmd_report,
 }
 
 

@@ -41,6 +41,21 @@ from app.models.imports import ImportLog
 from app.models.ledger import LedgerEntry
 from app.models.patient import Patient
 from app.models.payer import Payer
+from app.models.payments import (
+    AdjustmentCode,
+    Appeal,
+    ClaimPayment,
+    DayClose,
+    Denial,
+    LinePayment,
+    PatientPayment,
+    PayerCall,
+    PayerCallClaim,
+    ProviderAdjustment,
+    RemitAdjustment,
+    RemitException,
+    Remittance,
+)
 from app.models.practice import Facility, Practice, Provider
 from app.models.settings import Setting
 from app.models.user import User
@@ -86,6 +101,19 @@ __all__ = [
     "Facility",
     "ImportLog",
     "Patient",
+    "AdjustmentCode",
+    "Appeal",
+    "ClaimPayment",
+    "DayClose",
+    "Denial",
+    "LinePayment",
+    "PatientPayment",
+    "PayerCall",
+    "PayerCallClaim",
+    "ProviderAdjustment",
+    "RemitAdjustment",
+    "RemitException",
+    "Remittance",
     "Payer",
     "Practice",
     "Provider",

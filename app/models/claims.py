@@ -36,7 +36,9 @@ ACCEPTED = "accepted"  # accepted by the clearinghouse / payer front end (999, 2
 REJECTED = "rejected"  # rejected there: fix and submit again
 REPLACED = "replaced"  # a frequency 7 claim took its place
 VOIDED = "voided"  # a frequency 8 claim cancelled it
-CLAIM_STATUSES = (DRAFT, READY, SUBMITTED, ACCEPTED, REJECTED, REPLACED, VOIDED)
+PAID = "paid"  # the payer adjudicated it and paid something (an 835 or a paper EOB)
+DENIED = "denied"  # the payer adjudicated it and paid nothing (CLP02 4)
+CLAIM_STATUSES = (DRAFT, READY, SUBMITTED, ACCEPTED, REJECTED, REPLACED, VOIDED, PAID, DENIED)
 OPEN_STATUSES = (DRAFT, READY, REJECTED)  # a clerk may still change these
 
 PAPER = "paper"
@@ -89,6 +91,8 @@ class Claim(Base):
     accept_assignment: Mapped[bool] = mapped_column(Boolean, default=True)
     benefits_assigned: Mapped[bool] = mapped_column(Boolean, default=True)
     release_of_information: Mapped[bool] = mapped_column(Boolean, default=True)
+    submitted_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # first sent
+    adjudicated_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # last remit
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -96,6 +100,7 @@ class Claim(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_claim_patient", "patient_id"),
+        Index("ix_claim_payer_submitted", "payer_id", "submitted_on"),
         Index("ix_claim_status", "status", "method"),
         Index("ix_claim_encounter", "encounter_id"),
         Index("ix_claim_replaces", "replaces_claim_id"),

@@ -3,7 +3,16 @@
 Rows are never changed or deleted: database triggers (migration 0004) refuse it, except
 for `patient_id`, which a patient merge moves like every other child row. A correction is
 a new entry of kind "reversal" whose `reverses_id` points at the entry it undoes and
-whose amount is that entry's amount negated."""
+whose amount is that entry's amount negated.
+
+Signs: what raises the balance is positive (charge, refund), what lowers it negative
+(payments, adjustments, write-offs); a transfer is a pair of entries summing to zero.
+
+Who owes an entry's amount is `coverage_id` (and its `payer_id`): NULL means the patient.
+So the balance of a visit "with the payer" and "with the patient" are both sums of entries,
+and moving patient responsibility from a remittance is a transfer pair (−X with the
+payer, +X with the patient or the next coverage). `service_date` is the line's date of
+service, copied so that A/R aging is one scan of this table."""
 
 from __future__ import annotations
 
@@ -17,10 +26,15 @@ from app.models.base import Base
 from app.models.types import Cents, UTCDateTime, utcnow
 
 CHARGE = "charge"
+INSURANCE_PAYMENT = "insurance_payment"
+PATIENT_PAYMENT = "patient_payment"
+ADJUSTMENT = "adjustment"  # a payer's CO/OA/PI/CR adjustment, with group and CARC
+TRANSFER = "transfer"  # moves an amount between who owes it (payer → patient, visit → visit)
+REFUND = "refund"
+WRITE_OFF = "write_off"  # the clinic gives up an amount (small balances, denials it accepts)
 REVERSAL = "reversal"
-# Later issues add: insurance_payment, patient_payment, adjustment, transfer, refund,
-# write_off.
-LEDGER_KINDS = (CHARGE, REVERSAL)
+LEDGER_KINDS = (CHARGE, INSURANCE_PAYMENT, PATIENT_PAYMENT, ADJUSTMENT, TRANSFER, REFUND,
+                WRITE_OFF, REVERSAL)
 
 # The columns a merge may move; every other column is frozen once written.
 MOVABLE_COLUMNS = ("patient_id",)
@@ -40,6 +54,20 @@ class LedgerEntry(Base):
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"),
                                                    nullable=True, unique=True)
     memo: Mapped[str] = mapped_column(String(200), default="")
+    coverage_id: Mapped[int | None] = mapped_column(ForeignKey("coverage.id"), nullable=True)
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), nullable=True)
+    service_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), nullable=True)
+    service_line_id: Mapped[int | None] = mapped_column(ForeignKey("service_line.id"),
+                                                       nullable=True)
+    remittance_id: Mapped[int | None] = mapped_column(ForeignKey("remittance.id"),
+                                                     nullable=True)
+    claim_payment_id: Mapped[int | None] = mapped_column(ForeignKey("claim_payment.id"),
+                                                        nullable=True)
+    patient_payment_id: Mapped[int | None] = mapped_column(ForeignKey("patient_payment.id"),
+                                                          nullable=True)
+    group_code: Mapped[str] = mapped_column(String(2), default="")  # CAS group
+    reason_code: Mapped[str] = mapped_column(String(5), default="")  # CARC
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     posted_by: Mapped[str] = mapped_column(String(40), default="")
 
@@ -47,4 +75,9 @@ class LedgerEntry(Base):
         Index("ix_ledger_entry_patient", "patient_id", "entry_date"),
         Index("ix_ledger_entry_encounter", "encounter_id"),
         Index("ix_ledger_entry_charge_line", "charge_line_id"),
+        # A/R aging reads only these columns: a covering index keeps it one narrow scan.
+        Index("ix_ledger_entry_aging", "payer_id", "service_date", "patient_id", "amount"),
+        Index("ix_ledger_entry_claim", "claim_id"),
+        Index("ix_ledger_entry_remittance", "remittance_id"),
+        Index("ix_ledger_entry_day", "entry_date"),
     )

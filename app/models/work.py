@@ -13,7 +13,9 @@ from app.models.base import Base
 from app.models.types import UTCDateTime, utcnow
 
 OPEN = "open"
+WAITING = "waiting"  # the clerk did the next action and waits for the payer
 DONE = "done"
+WORK_STATES = (OPEN, WAITING, DONE)
 
 
 class WorkItem(Base):
@@ -33,6 +35,7 @@ class WorkItem(Base):
     state: Mapped[str] = mapped_column(String(8), default=OPEN)
     assignee: Mapped[str] = mapped_column(String(40), default="")
     due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    next_action: Mapped[str] = mapped_column(String(200), default="")
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_by: Mapped[str] = mapped_column(String(40), default="")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from app.services.adjustment_code_lists import AdjustmentCodeListService
+from app.services.aging import AgingService
+from app.services.appeals import AppealService
 from app.services.audit import AuditService
 from app.services.backup import BackupService
 from app.services.claims import ClaimService
@@ -17,12 +20,15 @@ from app.services.eligibility_files import EligibilityFileService
 from app.services.estimates import EstimateService
 from app.services.favorites import FavoriteService
 from app.services.fees import FeeService
+from app.services.followup import WorkQueueService
 from app.services.history import HistoryService
 from app.services.ledger import LedgerService
 from app.services.ncci import NcciService
 from app.services.patient_import import PatientImportService
 from app.services.patients import PatientService
+from app.services.payer_calls import PayerCallService
 from app.services.procedure_codes import ProcedureCodeService
+from app.services.remittances import RemittanceService
 from app.services.settings import SettingsService
 from app.services.submissions import SubmissionService
 from app.services.summary import SummaryService
@@ -59,6 +65,12 @@ class Services:
         self.estimates = EstimateService(db, self.ctx)
         self.claims = ClaimService(db, self.ctx)
         self.submissions = SubmissionService(db, self.ctx)
+        self.remittances = RemittanceService(db, self.ctx)
+        self.aging = AgingService(db, self.ctx)
+        self.adjustment_codes = AdjustmentCodeListService(db, self.ctx)
+        self.work_queue = WorkQueueService(db, self.ctx)
+        self.payer_calls = PayerCallService(db, self.ctx)
+        self.appeals = AppealService(db, self.ctx)
 
 
 __all__ = ["Services"]

@@ -9,10 +9,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.formats import claim_data as cd
-from app.models import Coverage, Facility, Patient, Payer, Practice, Provider
+from app.models import (
+    ClaimPayment,
+    Coverage,
+    Facility,
+    LinePayment,
+    Patient,
+    Payer,
+    Practice,
+    Provider,
+    RemitAdjustment,
+    Remittance,
+    ServiceLine,
+)
 from app.models.claims import Claim
 from app.services.claims import claim_lines, claim_number, diagnoses_of, split_modifiers
 from app.services.coverage import SELF, ranked_on
@@ -82,6 +95,101 @@ def _other_coverage(s: Session, c: Claim, p: Patient, on: date) -> cd.OtherCover
     return None
 
 
+SEQUENCE_LETTERS = {1: "P", 2: "S", 3: "T"}
+MEDICARE = ("MA", "MB")
+
+
+def _latest_payment(s: Session, c: Claim, cov: Coverage) -> ClaimPayment | None:
+    """The payment the other coverage made (not taken back) on a claim billing the same
+    charge lines as `c`, latest first."""
+    ours = select(ServiceLine.charge_line_id).where(ServiceLine.claim_id == c.id)
+    theirs = (select(ServiceLine.claim_id).join(Claim, Claim.id == ServiceLine.claim_id)
+              .where(Claim.coverage_id == cov.id, ServiceLine.charge_line_id.in_(ours)))
+    return s.scalars(select(ClaimPayment).where(
+        ClaimPayment.claim_id.in_(theirs), ClaimPayment.reversed.is_(False),
+        ClaimPayment.status_code != "22").order_by(ClaimPayment.id.desc())).first()
+
+
+def _adjustments(rows: list[RemitAdjustment]) -> tuple[cd.PriorAdjustment, ...]:
+    return tuple(cd.PriorAdjustment(a.group_code, a.reason_code, a.amount, a.quantity)
+                 for a in rows)
+
+
+def _prior_lines(s: Session, c: Claim, cp: ClaimPayment, paid_on: date
+                 ) -> tuple[tuple[cd.PriorLinePayment, ...], Decimal]:
+    """The other payer's 2430s for our lines (its line payments on the same charge
+    lines), and what it paid on them."""
+    line_no = {sl.charge_line_id: (sl.line_no, sl.units) for sl in claim_lines(s, c.id)}
+    out: list[cd.PriorLinePayment] = []
+    paid = Decimal("0.00")
+    q = (select(LinePayment, ServiceLine.charge_line_id)
+         .join(ServiceLine, ServiceLine.id == LinePayment.service_line_id)
+         .where(LinePayment.claim_payment_id == cp.id).order_by(LinePayment.id))
+    for lp, charge_line_id in s.execute(q):
+        if charge_line_id not in line_no:
+            continue
+        n, units = line_no[charge_line_id]
+        adj = list(s.scalars(select(RemitAdjustment).where(
+            RemitAdjustment.line_payment_id == lp.id).order_by(RemitAdjustment.id)))
+        out.append(cd.PriorLinePayment(n, lp.paid, lp.code, split_modifiers(lp.modifiers),
+                                       lp.units if lp.units is not None else units,
+                                       _adjustments(adj), paid_on))
+        paid += lp.paid
+    return tuple(sorted(out, key=lambda ln: ln.line_no)), paid
+
+
+def _other_payer(s: Session, c: Claim, p: Patient, cov: Coverage, rank: int,
+                 adjudicated: bool, msp_type: str) -> cd.OtherPayer:
+    payer = s.get(Payer, cov.payer_id)
+    assert payer is not None
+    sub = _subscriber(cov, p)
+    cp = _latest_payment(s, c, cov) if adjudicated else None
+    paid: Decimal | None = None
+    lines: tuple[cd.PriorLinePayment, ...] = ()
+    claim_adj: tuple[cd.PriorAdjustment, ...] = ()
+    paid_on: date | None = None
+    if cp is not None:
+        remit = s.get(Remittance, cp.remittance_id)
+        paid_on = (remit.paid_on if remit and remit.paid_on else
+                   remit.posted_at.date() if remit else None)
+        lines, paid = _prior_lines(s, c, cp, paid_on or date.today())
+        claim_adj = _adjustments(list(s.scalars(select(RemitAdjustment).where(
+            RemitAdjustment.claim_payment_id == cp.id,
+            RemitAdjustment.line_payment_id.is_(None)).order_by(RemitAdjustment.id))))
+        if not lines:  # adjudicated at claim level only
+            paid = cp.paid
+    return cd.OtherPayer(
+        sequence=SEQUENCE_LETTERS.get(rank, "T"), relationship=cov.relationship,
+        group_number=cov.group_number, plan_name=cov.plan_name or payer.name,
+        filing_indicator=payer.claim_filing_indicator, insured=sub.name,
+        member_id=cov.member_id, insured_address=sub.address, payer_name=payer.name,
+        payer_id=payer.payer_id, paid=paid, claim_adjustments=claim_adj, lines=lines,
+        paid_on=paid_on, payer_claim_number=cp.payer_claim_number if cp else "",
+        benefits_assigned=bool(cov.assignment_on_file),
+        release_of_information=bool(cov.release_on_file),
+        insurance_type=msp_type if rank > 1 and payer.claim_filing_indicator in MEDICARE
+        else "")
+
+
+def _other_payers(s: Session, c: Claim, p: Patient, on: date) -> tuple[cd.OtherPayer, ...]:
+    """837P 2320/2330 for every other coverage in force on the date of service; those ranked
+    before this claim's carry what they paid (2320 AMT*D, CAS, 2430) from their remittance."""
+    ranked = ranked_on(s, c.patient_id, on)
+    mine = next((r for cov, r in ranked if cov.id == c.coverage_id), 1)
+    msp = next((cov.msp_type for cov, r in ranked if r == 1), "")
+    return tuple(_other_payer(s, c, p, cov, r, r < mine, msp)
+                 for cov, r in ranked if cov.id != c.coverage_id)
+
+
+def _insurance_type(s: Session, c: Claim, y: Payer, on: date) -> str:
+    """2000B SBR05 for a claim to Medicare that is not primary: the Medicare secondary payer
+    type recorded on the plan that pays first."""
+    if c.sequence == "P" or y.claim_filing_indicator not in MEDICARE:
+        return ""
+    first = next((cov for cov, r in ranked_on(s, c.patient_id, on) if r == 1), None)
+    return first.msp_type if first is not None else ""
+
+
 def _lines(s: Session, c: Claim) -> tuple[cd.ServiceLine, ...]:
     return tuple(
         cd.ServiceLine(ln.line_no, ln.dos, ln.dos, ln.pos, ln.code, split_modifiers(ln.modifiers),
@@ -122,7 +230,8 @@ def document(s: Session, c: Claim) -> cd.ClaimDocument:
         hospitalized_to=c.hospitalized_to, note=c.note, patient_paid=c.patient_paid,
         accept_assignment=c.accept_assignment, benefits_assigned=c.benefits_assigned,
         release_of_information=c.release_of_information,
-        other_coverage=_other_coverage(s, c, p, first))
+        other_coverage=_other_coverage(s, c, p, first),
+        other_payers=_other_payers(s, c, p, first), insurance_type=_insurance_type(s, c, y, first))
 
 
 def _plain(value: Any) -> Any:

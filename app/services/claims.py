@@ -16,7 +16,7 @@ made ready through the scrubber, and corrected after submission by a new version
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,9 +40,11 @@ from app.models import (
 from app.models.claims import (
     ACCEPTED,
     CLAIM_STATUSES,
+    DENIED,
     DRAFT,
     ELECTRONIC,
     OPEN_STATUSES,
+    PAID,
     PAPER,
     READY,
     REJECTED,
@@ -60,6 +62,7 @@ from app.services.audit import append_event
 from app.services.context import CurrentUser, UserContext
 from app.services.coverage import ranked_on
 from app.services.database import Database
+from app.services.ledger import Bucket, move_to
 from app.services.permissions import Permission
 
 if TYPE_CHECKING:
@@ -79,7 +82,8 @@ OTHER_DATE_QUALIFIERS = {"454": "Initial treatment", "304": "Latest visit or con
 REFERRING_QUALIFIERS = {"DN": "Referring provider", "DK": "Ordering provider",
                         "DQ": "Supervising provider"}
 STATUS_LABELS = {DRAFT: "Draft", READY: "Ready", SUBMITTED: "Submitted", ACCEPTED: "Accepted",
-                 REJECTED: "Rejected", REPLACED: "Replaced", VOIDED: "Voided"}
+                 REJECTED: "Rejected", REPLACED: "Replaced", VOIDED: "Voided", PAID: "Paid",
+                 DENIED: "Denied"}
 FREQUENCY_LABELS = {"1": "Original", "7": "Replacement", "8": "Void"}
 MAX_PATIENT_PAID = Decimal("999999.99")
 
@@ -343,6 +347,42 @@ def _copy_line(claim_id: int, n: int, ln: ChargeLine, pos: str) -> ServiceLine:
                      ndc_quantity=ln.ndc_quantity)
 
 
+def build_claim(s: Session, user: CurrentUser, enc: Encounter, rank: int,
+                charge_line_ids: Collection[int] | None = None, note: str = "") -> Claim:
+    """A draft claim (in `s`) to the coverage ranked `rank` on the visit date, holding the
+    visit's live charge lines not yet on a claim of that rank (only `charge_line_ids` when
+    given). A primary claim brings each line's balance to its coverage in the ledger (a
+    visit coded before the card was entered was the patient's until now)."""
+    if enc.coding_status not in CODING_STATUSES[1:]:
+        raise UserError("Code the visit first (Coding tab): it has no charge lines.")
+    cov = _coverage_for(s, enc, rank)
+    sequence = SEQUENCES[rank]
+    lines = _encounter_lines(s, enc)
+    billed = billed_charge_lines(s, [ln.id for ln in lines], sequence)
+    todo = [ln for ln in lines if ln.id not in billed
+            and (charge_line_ids is None or ln.id in charge_line_ids)]
+    if not todo:
+        raise UserError("Every charge line of this visit is already on a claim to "
+                        "this coverage. Open that claim instead.")
+    codes = list(s.scalars(select(EncounterDiagnosis.code)
+                           .where(EncounterDiagnosis.encounter_id == enc.id)
+                           .order_by(EncounterDiagnosis.position)))
+    c = _new_claim(s, user, enc, cov, sequence, codes)
+    new = [_copy_line(c.id, n, ln, enc.pos) for n, ln in enumerate(todo, start=1)]
+    s.add_all(new)
+    _assign_control_numbers(s, new)
+    if rank == 1:
+        target = Bucket(cov.id, cov.payer_id)
+        for ln, sl in zip(todo, new, strict=True):
+            move_to(s, user, ln, target, "Billed to the primary coverage.", claim_id=c.id,
+                    service_line_id=sl.id)
+    add_event(s, c, DRAFT, user.username, note or "Built from the visit's coding.")
+    append_event(s, user, "claim.create", entity="claim", entity_id=c.id,
+                 patient_id=c.patient_id, details={"lines": len(new), "rank": rank})
+    s.flush()
+    return c
+
+
 def _coverage_for(s: Session, enc: Encounter, rank: int) -> Coverage:
     for cov, r in ranked_on(s, enc.patient_id, enc.date):
         if r == rank:
@@ -490,27 +530,7 @@ class ClaimService:
             enc = s.get(Encounter, encounter_id)
             if enc is None:
                 raise UserError("That visit no longer exists.")
-            if enc.coding_status not in CODING_STATUSES[1:]:
-                raise UserError("Code the visit first (Coding tab): it has no charge lines.")
-            cov = _coverage_for(s, enc, rank)
-            sequence = SEQUENCES[rank]
-            lines = _encounter_lines(s, enc)
-            billed = billed_charge_lines(s, [ln.id for ln in lines], sequence)
-            todo = [ln for ln in lines if ln.id not in billed]
-            if not todo:
-                raise UserError("Every charge line of this visit is already on a claim to "
-                                "this coverage. Open that claim instead.")
-            codes = list(s.scalars(select(EncounterDiagnosis.code)
-                                   .where(EncounterDiagnosis.encounter_id == enc.id)
-                                   .order_by(EncounterDiagnosis.position)))
-            c = _new_claim(s, user, enc, cov, sequence, codes)
-            new = [_copy_line(c.id, n, ln, enc.pos) for n, ln in enumerate(todo, start=1)]
-            s.add_all(new)
-            _assign_control_numbers(s, new)
-            add_event(s, c, DRAFT, user.username, "Built from the visit's coding.")
-            append_event(s, user, "claim.create", entity="claim", entity_id=c.id,
-                         patient_id=c.patient_id, details={"lines": len(new)})
-            s.flush()
+            c = build_claim(s, user, enc, rank)
             return view_of(s, c)
 
     # editing
@@ -662,9 +682,10 @@ class ClaimService:
             old = _claim(s, claim_id)
             if old.frequency == "8":
                 raise UserError("A void is final: it is not replaced or voided again.")
-            if old.status not in (SUBMITTED, ACCEPTED):
-                raise UserError("Only a submitted or accepted claim is replaced or voided. "
-                                "An open claim is simply edited.")
+            if old.status not in (SUBMITTED, ACCEPTED, PAID, DENIED):
+                raise UserError("Only a claim the payer has (submitted, accepted, paid or "
+                                "denied) is replaced or voided. An open claim is simply "
+                                "edited.")
             number = (original_claim_number or old.payer_claim_number).strip()
             if not number:
                 raise ValidationError({"original_claim_number": "Enter the payer's claim "
@@ -719,7 +740,8 @@ def _open_claim(s: Session, claim_id: int, version: int) -> Claim:
         raise ConflictError("Someone else changed this claim since you opened it. "
                             "It has been reloaded; make your change again.")
     if c.status not in OPEN_STATUSES:
-        raise UserError(f"This claim is {STATUS_LABELS[c.status].lower()}: what was sent "
+        raise UserError(f"This claim is {STATUS_LABELS.get(c.status, c.status).lower()}: "
+                        "what was sent "
                         "cannot change. Make a replacement or void instead.")
     return c
 

@@ -45,7 +45,8 @@ def _payers(db: Database) -> None:
 
 
 def _recent_visits(db: Database, today: date, n: int) -> list[int]:
-    """Visits of the last 60 days whose patient has a primary coverage in force that day."""
+    """The latest visits of the last 60 days whose patient has a primary coverage in force
+    that day (the weeks a practice is still billing)."""
     with db.session() as s:
         q = (select(Encounter.id).join(CoverageRank, CoverageRank.patient_id ==
                                        Encounter.patient_id)
@@ -56,7 +57,7 @@ def _recent_visits(db: Database, today: date, n: int) -> list[int]:
                     (CoverageRank.valid_to.is_(None)) | (CoverageRank.valid_to >= Encounter.date),
                     Coverage.effective_from <= Encounter.date,
                     (Coverage.effective_to.is_(None)) | (Coverage.effective_to >= Encounter.date))
-             .order_by(Encounter.date, Encounter.id).limit(n))
+             .order_by(Encounter.date.desc(), Encounter.id).limit(n))
         return list(dict.fromkeys(s.scalars(q)))
 
 

@@ -37,6 +37,11 @@ class Permission(StrEnum):
     VIEW_LEDGER = "view_ledger"
     EDIT_COVERAGE = "edit_coverage"
     MANAGE_CLAIMS = "manage_claims"
+    POST_PAYMENTS = "post_payments"
+    TAKE_PAYMENTS = "take_payments"
+    OVERRIDE_REMITTANCE = "override_remittance"
+    WORK_FOLLOW_UP = "work_follow_up"
+    CLOSE_DAY = "close_day"
     VIEW_DIRECTORY = "view_directory"
     MANAGE_PRACTICE = "manage_practice"
     MANAGE_USERS = "manage_users"
@@ -65,6 +70,14 @@ PERMISSION_LABELS: dict[Permission, str] = {
                               "accept what a payer reports",
     Permission.MANAGE_CLAIMS: "Build, check, print and send claims; import 999 and 277CA "
                               "acknowledgements",
+    Permission.POST_PAYMENTS: "Import 835 remittances, post paper EOBs, refunds, transfers "
+                              "and write-offs",
+    Permission.TAKE_PAYMENTS: "Take patient payments at the desk and print receipts",
+    Permission.OVERRIDE_REMITTANCE: "Post a remittance that does not balance, with a "
+                                    "written reason",
+    Permission.WORK_FOLLOW_UP: "Work the follow-up queues, log payer calls, write appeals, "
+                               "see A/R aging",
+    Permission.CLOSE_DAY: "Close the day: print the day sheet and lock its entries",
     Permission.VIEW_DIRECTORY: "See the practice, providers, facilities and payers",
     Permission.MANAGE_PRACTICE: "Edit the practice, providers, facilities and payers",
     Permission.MANAGE_USERS: "Create, disable, unlock users and reset passwords",
@@ -80,13 +93,16 @@ _EVERYONE = frozenset({Permission.VIEW_DIRECTORY, Permission.VIEW_PATIENTS})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.FRONT_DESK: _EVERYONE | {Permission.EDIT_PATIENTS, Permission.IMPORT_PATIENTS,
-                                 Permission.EDIT_HISTORY, Permission.EDIT_COVERAGE},
+                                 Permission.EDIT_HISTORY, Permission.EDIT_COVERAGE,
+                                 Permission.TAKE_PAYMENTS},
     Role.CODER: _EVERYONE | {Permission.EDIT_HISTORY, Permission.CODE_ENCOUNTERS,
                             Permission.MANAGE_CODE_SETS, Permission.VIEW_LEDGER},
     Role.BILLER: _EVERYONE | {Permission.BACKUP, Permission.VIEW_FULL_SSN,
                              Permission.CODE_ENCOUNTERS, Permission.MANAGE_FEES,
                              Permission.VIEW_LEDGER, Permission.EDIT_COVERAGE,
-                             Permission.MANAGE_CLAIMS},
+                             Permission.MANAGE_CLAIMS, Permission.POST_PAYMENTS,
+                             Permission.TAKE_PAYMENTS, Permission.WORK_FOLLOW_UP,
+                             Permission.CLOSE_DAY},
 }
 
 

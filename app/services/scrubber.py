@@ -315,12 +315,18 @@ def _signatures(c: Claim, cov: Coverage, f: _Found) -> None:
                "accept assignment (box 27): the payer will pay the patient.", fix)
 
 
-def _sequence(c: Claim, f: _Found) -> None:
-    if c.sequence != "P":
-        f.error("secondary", "A secondary or tertiary claim must carry the primary payer's "
-                "payment (837P loops 2320/2330, boxes 9 and 11d), and remittance posting "
-                "is not built yet: send this one by hand with the primary's EOB for now.",
-                Fix("claim"))
+def _sequence(s: Session, c: Claim, f: _Found) -> None:
+    """A secondary or tertiary claim goes out only with what each earlier payer did (837P
+    2320/2330/2430, 1500 boxes 9, 11d and 29), read from their posted remittances."""
+    if c.sequence == "P":
+        return
+    from app.services.claim_document import document
+
+    earlier = [o for o in document(s, c).other_payers if o.sequence < c.sequence]
+    if not earlier or any(o.paid is None for o in earlier):
+        f.error("secondary", "The payer(s) before this one have not adjudicated these lines "
+                "yet: post their remittance (835 or paper EOB) first, so the claim carries "
+                "what they paid.", Fix("claim"))
 
 
 def _edi(s: Session, c: Claim, f: _Found) -> None:
@@ -364,7 +370,7 @@ def scrub_claim(s: Session, c: Claim, today: date) -> list[ScrubIssue]:
     _timely(c, payer, lines, today, f)
     _duplicates(s, c, lines, f)
     _signatures(c, cov, f)
-    _sequence(c, f)
+    _sequence(s, c, f)
     _edi(s, c, f)
     if c.method == ELECTRONIC and not any(i.blocking for i in f.issues):
         _writer_check(s, c, f)

@@ -139,6 +139,8 @@ def _submitted(s: Session, user: CurrentUser, claims: Sequence[Claim], docs: Seq
         s.add(ClaimSnapshot(claim_id=c.id, submission_id=sub.id, claim_number=doc.claim_id,
                             revision=c.revision, document=snapshot(doc)))
         add_event(s, c, SUBMITTED, user.username, detail, sub.id)
+        if c.submitted_on is None:
+            c.submitted_on = date.today()  # the first time: timely filing and aging count
         close_rejection_items(s, user, c.id, "Claim submitted again.")
         if c.replaces_claim_id is not None:
             old = s.get(Claim, c.replaces_claim_id)

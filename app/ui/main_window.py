@@ -84,6 +84,19 @@ def _claims_tab(sv: Services, parent: QWidget) -> QWidget:
                      coverage=sv.coverage, parent=parent)
 
 
+def _payments_tab(sv: Services, parent: QWidget) -> QWidget:
+    from app.ui.tabs.payments.services import PaymentsServices
+    from app.ui.tabs.payments_tab import PaymentsTab
+
+    return PaymentsTab(sv=PaymentsServices.of(sv), parent=parent)
+
+
+def _can_use_payments(ctx: UserContext) -> bool:
+    from app.ui.tabs.payments_tab import can_open
+
+    return can_open(ctx)
+
+
 def _can_manage_claims(ctx: UserContext) -> bool:
     return ctx.can(Permission.MANAGE_CLAIMS)
 
@@ -97,12 +110,13 @@ def _can_admin(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_DIRECTORY)
 
 
-# Later issues add payments, plans and quality here.
+# Later issues add plans and quality here.
 TABS: tuple[TabSpec, ...] = (
     TabSpec("history", "Patients", _history_tab, _can_see_patients),
     TabSpec("benefits", "Benefits", _benefits_tab, _can_see_patients),
     TabSpec("coding", "Coding", _coding_tab, _can_see_patients),
     TabSpec("claims", "Claims", _claims_tab, _can_manage_claims),
+    TabSpec("payments", "Payments", _payments_tab, _can_use_payments),
     TabSpec("admin", "Admin", _admin_tab, _can_admin),
 )
 
@@ -217,6 +231,9 @@ class MainWindow(QMainWindow):
             request = getattr(tab, "openEncounterRequested", None)
             if request is not None:
                 request.connect(self.open_encounter)
+            claim_request = getattr(tab, "openClaimRequested", None)
+            if claim_request is not None:
+                claim_request.connect(self.open_claim)
 
     def _clear_tabs(self) -> None:
         """Drop every tab (and whatever it held) — only when its user is gone."""
@@ -309,6 +326,15 @@ class MainWindow(QMainWindow):
             return
         self.tab_widget.setCurrentWidget(coding)
         coding.page("Encounters").open_encounter(encounter_id)
+
+    def open_claim(self, claim_id: int) -> None:
+        """A tab asked for a claim: bring the Claims tab up with it open."""
+        claims = self.tabs_by_slug.get("claims")
+        if claims is None or "Claims" not in getattr(claims, "pages", {}):
+            QMessageBox.information(self, "Claims", f"Ask a biller to open claim {claim_id}.")
+            return
+        self.tab_widget.setCurrentWidget(claims)
+        claims.open_claim(claim_id)  # type: ignore[attr-defined]
 
     # --- menu actions --------------------------------------------------------------------------
     def sign_out(self) -> None:

@@ -14,7 +14,7 @@ from app.ui.errors import table_cell
 METHOD_LABELS = {PAPER: "Paper", ELECTRONIC: "Electronic"}
 STATUS_COLOURS = {"draft": "#455a64", "ready": "#1b5e20", "submitted": "#0d47a1",
                   "accepted": "#1b5e20", "rejected": "#b00020", "replaced": "#757575",
-                  "voided": "#757575"}
+                  "voided": "#757575", "paid": "#1b5e20", "denied": "#b00020"}
 MODE_LABELS = {"data": "Data only, on red pre-printed forms",
                "form": "Whole form, on plain paper"}
 

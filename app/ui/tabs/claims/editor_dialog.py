@@ -52,7 +52,7 @@ from app.ui.widgets.form import FormWidget, heading
 
 SEQUENCE_LABELS = {"P": "primary", "S": "secondary", "T": "tertiary"}
 HISTORY_COLUMNS = ("When", "Status", "By", "What happened")
-SENT = ("submitted", "accepted")
+SENT = ("submitted", "accepted", "paid", "denied")  # the payer has it: replace or void
 
 
 class ClaimEditor(QDialog):

@@ -1,0 +1,514 @@
+"""Posting one matched check (an 835 transaction, 005010X221A1) to the ledger, in the
+caller's transaction. Everything was matched first (`remit_match`); this writes.
+
+Per service line of a matched claim, with C the coverage the claim was sent to:
+- SVC03 paid → an insurance payment owed by C (negative).
+- CAS group PR (deductible, coinsurance, copay…) → a transfer from C to whoever is next: the
+  coverage ranked after C on the date of service, else the patient.
+- CAS CO/OA/PI/CR → an adjustment with its group and CARC. On a secondary or tertiary claim
+  OA-23 (what earlier payers did) is kept on the remittance but not posted: the earlier
+  payer's own posting already moved that amount.
+- A denied line (CLP02 4, or paid nothing for a reason that is not contractual) posts no
+  adjustment: its balance stays with C as a denial the clerk works (appeal, correct, write
+  off); PR on it still moves to the next party.
+- A reversal (CLP02 22) reverses every entry the taken-back payment posted, and the claim
+  waits for the payer's new adjudication.
+Each remittance keeps what the payer said (claim and line payments, CAS, remarks, PLB) as
+sent. Denials, underpayments and the secondary claim are raised here too.
+
+The rows are many (an ERA of 5,000 claims posts some 50,000 entries), so they are inserted
+in bulk with ids taken in order; the posting holds the write lock of the one database file.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, aliased
+
+from app.errors import UserError
+from app.formats import adjustment_codes as codes
+from app.formats.x12 import x835
+from app.models import (
+    ChargeLine,
+    Claim,
+    ClaimPayment,
+    ContractRate,
+    Coverage,
+    CoverageRank,
+    Denial,
+    Encounter,
+    LedgerEntry,
+    LinePayment,
+    ProviderAdjustment,
+    RemitAdjustment,
+    RemitException,
+    Remittance,
+    ServiceLine,
+    WorkItem,
+)
+from app.models.claims import ACCEPTED, DENIED, PAID
+from app.models.ledger import ADJUSTMENT, INSURANCE_PAYMENT, REVERSAL, TRANSFER
+from app.models.payments import ERA
+from app.models.work import DONE, OPEN
+from app.services.adjustment_code_lists import imported_descriptions
+from app.services.audit import append_event
+from app.services.billing_settings import BillingSettings
+from app.services.claims import add_event, build_claim
+from app.services.context import CurrentUser
+from app.services.ledger import PATIENT, Bucket, posting_date
+from app.services.remit_match import CheckPlan, ClaimMatch
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+NOT_DENIALS = ("contractual", "patient_responsibility")
+
+
+@dataclass
+class CheckResult:
+    """What posting one check did (figures for the clerk and the CLI summary)."""
+
+    remittance_id: int
+    payer: str
+    trace_number: str
+    total_paid: Decimal
+    claims: int
+    matched: int
+    unmatched: int
+    paid: Decimal = ZERO
+    adjusted: Decimal = ZERO
+    to_patient: Decimal = ZERO
+    to_next_payer: Decimal = ZERO
+    denied: Decimal = ZERO
+    reversed: Decimal = ZERO
+    provider_adjustments: Decimal = ZERO
+    denials: int = 0
+    underpayments: int = 0
+    crossovers: int = 0
+    secondary_claims: list[int] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One of our lines with what the payer said about it (an SVC, or a prorated share)."""
+
+    sl: ServiceLine
+    svc: x835.ServicePayment | None
+    paid: Decimal
+    adjustments: tuple[x835.Adjustment, ...]
+
+
+class _Ids:
+    """Ids handed out in order for bulk inserts (one writer: the transaction holds the lock)."""
+
+    def __init__(self, s: Session, *models: Any) -> None:
+        self._next = {m: (s.scalar(select(func.max(m.id))) or 0) + 1 for m in models}
+
+    def take(self, model: Any) -> int:
+        n = self._next[model]
+        self._next[model] = n + 1
+        return n
+
+
+class _Coverages:
+    """The patients' coverage order by date, read once for the whole check."""
+
+    def __init__(self, s: Session, patient_ids: Sequence[int]) -> None:
+        self._ranks: dict[int, list[tuple[CoverageRank, Coverage]]] = defaultdict(list)
+        ids = sorted(set(patient_ids))
+        for i in range(0, len(ids), 900):
+            q = (select(CoverageRank, Coverage).join(Coverage,
+                                                    Coverage.id == CoverageRank.coverage_id)
+                 .where(CoverageRank.patient_id.in_(ids[i:i + 900])))
+            for rank, cov in s.execute(q):
+                self._ranks[rank.patient_id].append((rank, cov))
+
+    def next_after(self, patient_id: int, coverage_id: int, day: date) -> Bucket:
+        """Who owes what the coverage leaves: the next coverage that day, else the patient."""
+        live = sorted(((r.rank, c.id, c) for r, c in self._ranks[patient_id]
+                       if r.valid_from <= day and (r.valid_to is None or r.valid_to >= day)
+                       and c.effective_from <= day
+                       and (c.effective_to is None or c.effective_to >= day)),
+                      key=lambda t: (t[0], t[1]))
+        order = [c for _r, _i, c in live]
+        for pos, cov in enumerate(order):
+            if cov.id == coverage_id and pos + 1 < len(order):
+                nxt = order[pos + 1]
+                return Bucket(nxt.id, nxt.payer_id)
+        return PATIENT
+
+
+def _share(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """`amount` split in proportion to `weights`, to the cent, the last taking the rest."""
+    total = sum(weights, ZERO)
+    if not weights:
+        return []
+    if total == 0:
+        return [ZERO] * (len(weights) - 1) + [amount]
+    parts = [(amount * w / total).quantize(CENT, ROUND_HALF_UP) for w in weights[:-1]]
+    return parts + [amount - sum(parts, ZERO)]
+
+
+def _prorated(claim: x835.ClaimPayment, lines: Sequence[ServiceLine]) -> list[_Line]:
+    """A claim paid with no SVC loops: its payment and CAS spread over our lines."""
+    weights = [ln.charge for ln in lines]
+    paid = _share(claim.paid, weights)
+    per_adj = [_share(a.amount, weights) for a in claim.adjustments]
+    return [_Line(ln, None, paid[i], tuple(
+        x835.Adjustment(a.group, a.reason, per_adj[k][i], None)
+        for k, a in enumerate(claim.adjustments))) for i, ln in enumerate(lines)]
+
+
+def _is_denied(claim: x835.ClaimPayment, line: _Line) -> bool:
+    if line.paid != 0:
+        return False
+    if claim.is_denied:
+        return True
+    return any(a.group != "PR" and codes.category_of(a.group, a.reason) not in NOT_DENIALS
+               for a in line.adjustments)
+
+
+class CheckPoster:
+    """Posts one check's plan; `result` says what it did."""
+
+    def __init__(self, s: Session, user: CurrentUser, plan: CheckPlan, x12_file_id: int | None,
+                 settings: BillingSettings, override_reason: str = "",
+                 source: str = ERA) -> None:
+        self.s, self.user, self.plan, self.settings = s, user, plan, settings
+        r = plan.remittance
+        self.day = posting_date(s)
+        self.ids = _Ids(s, ClaimPayment, LinePayment, LedgerEntry)
+        # Rows inserted in bulk at the end, parents first (foreign keys are enforced).
+        self.cp_rows: list[dict[str, Any]] = []
+        self.line_rows: list[dict[str, Any]] = []
+        self.adj_rows: list[dict[str, Any]] = []
+        self.exception_rows: list[dict[str, Any]] = []
+        self.denial_rows: list[dict[str, Any]] = []
+        self.ledger: list[dict[str, Any]] = []
+        self.rates: dict[tuple[str, str], list[ContractRate]] = {}
+        self.carc = imported_descriptions(s, "carc")  # for codes our own wording lacks
+        self.rem = Remittance(source=source, x12_file_id=x12_file_id, payer_id=plan.payer_id,
+                              payer_key=plan.payer_key, payer_name=plan.payer_label[:60],
+                              trace_number=r.trace_number, method=r.method,
+                              total_paid=r.total_paid, paid_on=r.paid_on,
+                              claims=len(r.claims), unmatched=plan.unmatched,
+                              unbalanced_reason=override_reason, posted_by=user.username)
+        s.add(self.rem)
+        s.flush()
+        self.result = CheckResult(self.rem.id, plan.payer_label, r.trace_number, r.total_paid,
+                                  len(r.claims), plan.matched, plan.unmatched)
+
+    # --- the whole check -------------------------------------------------------------------
+    def post(self) -> CheckResult:
+        r = self.plan.remittance
+        self._load([m.claim_id for m in self.plan.claims if m.claim_id is not None])
+        for m in self.plan.claims:
+            self._claim(m, r.claims[m.index])
+        for plb in r.provider_adjustments:
+            self.s.add(ProviderAdjustment(remittance_id=self.rem.id,
+                                          provider_ref=plb.provider_id[:50],
+                                          fiscal_period_end=plb.fiscal_period_end,
+                                          reason_code=plb.reason[:2],
+                                          reference=plb.reference[:50], amount=plb.amount))
+            self.result.provider_adjustments += plb.amount
+        self._flush_bulk()
+        append_event(self.s, self.user, "remittance.post", entity="remittance",
+                     entity_id=self.rem.id,
+                     details={"claims": len(r.claims), "unmatched": self.plan.unmatched,
+                              "override": bool(self.rem.unbalanced_reason)})
+        return self.result
+
+    def _load(self, claim_ids: Sequence[int]) -> None:
+        ids = sorted(set(claim_ids))
+        self.claims: dict[int, Claim] = {}
+        self.lines: dict[int, ServiceLine] = {}
+        self.charge_lines: dict[int, ChargeLine] = {}
+        for i in range(0, len(ids), 900):
+            part = ids[i:i + 900]
+            self.claims.update((c.id, c) for c in self.s.scalars(
+                select(Claim).where(Claim.id.in_(part))))
+            for sl, cl in self.s.execute(select(ServiceLine, ChargeLine)
+                                         .join(ChargeLine,
+                                               ChargeLine.id == ServiceLine.charge_line_id)
+                                         .where(ServiceLine.claim_id.in_(part))):
+                self.lines[sl.id] = sl
+                self.charge_lines[cl.id] = cl
+        self.coverages = _Coverages(self.s, [c.patient_id for c in self.claims.values()])
+        payer_ids = {c.payer_id for c in self.claims.values()}
+        for rate in self.s.scalars(select(ContractRate)
+                                   .where(ContractRate.payer_id.in_(payer_ids))):
+            self.rates.setdefault((str(rate.payer_id), rate.code), []).append(rate)
+
+    def _flush_bulk(self) -> None:
+        self.s.flush()
+        for model, rows in ((ClaimPayment, self.cp_rows), (LinePayment, self.line_rows),
+                            (RemitAdjustment, self.adj_rows),
+                            (RemitException, self.exception_rows),
+                            (Denial, self.denial_rows), (LedgerEntry, self.ledger)):
+            if rows:
+                self.s.execute(insert(model), rows)
+
+    # --- one claim ---------------------------------------------------------------------------
+    def _claim(self, m: ClaimMatch, claim: x835.ClaimPayment) -> None:
+        cp_id = self.ids.take(ClaimPayment)
+        self.cp_rows.append(dict(
+            id=cp_id, remittance_id=self.rem.id, claim_id=m.claim_id,
+            claim_number=claim.claim_id[:38], status_code=claim.status, charge=claim.charge,
+            paid=claim.paid, patient_responsibility=claim.patient_responsibility or ZERO,
+            payer_claim_number=claim.payer_claim_number[:50],
+            crossover_name=claim.crossover_name[:60], crossover_id=claim.crossover_id[:80],
+            remarks=",".join(claim.remarks)[:200], match=m.how[:12],
+            reverses_id=m.reverses_payment_id, reversed=False, secondary_claim_id=None))
+        self._record_claim_adjustments(cp_id, claim)
+        if m.claim_id is None:
+            self._exception(cp_id, None, m.reason, claim.paid)
+            self._record_lines(cp_id, claim, {})
+            return
+        c = self.claims[m.claim_id]
+        if claim.is_reversal:
+            self._record_lines(cp_id, claim, {})
+            self._reverse(c, cp_id, m)
+            return
+        self._adjudicated(c, cp_id, m, claim)
+
+    def _record_claim_adjustments(self, cp_id: int, claim: x835.ClaimPayment) -> None:
+        for a in claim.adjustments:
+            self.adj_rows.append(dict(claim_payment_id=cp_id, line_payment_id=None,
+                                      group_code=a.group, reason_code=a.reason[:5],
+                                      amount=a.amount, quantity=a.quantity))
+
+    def _record_lines(self, cp_id: int, claim: x835.ClaimPayment,
+                      placed: dict[int, int | None]) -> dict[int, int]:
+        """The SVC loops as the payer sent them; returns SVC index → LinePayment id."""
+        out: dict[int, int] = {}
+        for i, svc in enumerate(claim.services):
+            lp_id = self.ids.take(LinePayment)
+            out[i] = lp_id
+            self.line_rows.append(dict(
+                id=lp_id, claim_payment_id=cp_id, service_line_id=placed.get(i),
+                code=svc.code[:48], modifiers="".join(svc.modifiers)[:8], dos=svc.dos_from,
+                charge=svc.charge, allowed=svc.allowed, paid=svc.paid, units=svc.units_paid,
+                control_number=svc.control_number[:50], remarks=",".join(svc.remarks)[:200],
+                match=""))
+            for a in svc.adjustments:
+                self.adj_rows.append(dict(claim_payment_id=cp_id, line_payment_id=lp_id,
+                                          group_code=a.group, reason_code=a.reason[:5],
+                                          amount=a.amount, quantity=a.quantity))
+        return out
+
+    def _our_lines(self, m: ClaimMatch, claim: x835.ClaimPayment, cp_id: int) -> list[_Line]:
+        if not claim.services:
+            lines = [self.lines[ln.service_line_id] for ln in m.lines
+                     if ln.service_line_id is not None]
+            return _prorated(claim, lines)
+        placed = {ln.index: ln.service_line_id for ln in m.lines}
+        lp_ids = self._record_lines(cp_id, claim, placed)
+        for ln in m.lines:
+            self.line_rows[-len(claim.services) + ln.index]["match"] = ln.how[:12]
+        out: list[_Line] = []
+        for ln in m.lines:
+            svc = claim.services[ln.index]
+            if ln.service_line_id is None:
+                self._exception(cp_id, lp_ids[ln.index], ln.reason, svc.paid)
+                continue
+            out.append(_Line(self.lines[ln.service_line_id], svc, svc.paid, svc.adjustments))
+        if claim.adjustments and out:  # claim-level CAS beside SVC loops: spread it too
+            weights = [ln.sl.charge for ln in out]
+            shares = [_share(a.amount, weights) for a in claim.adjustments]
+            out = [_Line(ln.sl, ln.svc, ln.paid, ln.adjustments + tuple(
+                x835.Adjustment(a.group, a.reason, shares[k][i], None)
+                for k, a in enumerate(claim.adjustments))) for i, ln in enumerate(out)]
+        return out
+
+    def _adjudicated(self, c: Claim, cp_id: int, m: ClaimMatch,
+                     claim: x835.ClaimPayment) -> None:
+        lines = self._our_lines(m, claim, cp_id)
+        denied: list[tuple[_Line, x835.Adjustment]] = []
+        moved_on: list[int] = []
+        for ln in lines:
+            is_denied = _is_denied(claim, ln)
+            nxt = self._post_line(c, cp_id, ln, is_denied)
+            if nxt is not None:
+                moved_on.append(ln.sl.charge_line_id)
+            if is_denied:
+                denied += [(ln, a) for a in ln.adjustments if a.group != "PR"]
+            else:
+                self._underpaid(c, ln)
+        if claim.forwarded:
+            self.result.crossovers += 1
+        self._claim_status(c, claim, denied, lines)
+        if denied:
+            self._denials(c, cp_id, claim, denied)
+        if moved_on and not claim.forwarded:
+            self._next_claim(c, moved_on)
+
+    def _links(self, c: Claim, cp_id: int, sl: ServiceLine) -> dict[str, Any]:
+        cl = self.charge_lines[sl.charge_line_id]
+        return dict(patient_id=c.patient_id, entry_date=self.day, encounter_id=cl.encounter_id,
+                    charge_line_id=cl.id, service_date=cl.dos, claim_id=c.id,
+                    service_line_id=sl.id, remittance_id=self.rem.id, claim_payment_id=cp_id,
+                    posted_by=self.user.username)
+
+    def _entry(self, base: dict[str, Any], kind: str, amount: Decimal, bucket: Bucket,
+               memo: str, group: str = "", reason: str = "") -> None:
+        self.ledger.append(dict(base, id=self.ids.take(LedgerEntry), kind=kind, amount=amount,
+                                coverage_id=bucket.coverage_id, payer_id=bucket.payer_id,
+                                memo=memo[:200], group_code=group, reason_code=reason[:5],
+                                reverses_id=None))
+
+    def _words(self, a: x835.Adjustment) -> str:
+        return f"{a.group}-{a.reason} {codes.describe_adjustment(a.group, a.reason, self.carc)}"
+
+    def _post_line(self, c: Claim, cp_id: int, ln: _Line, denied: bool) -> Bucket | None:
+        """The ledger entries of one line; returns the next coverage when PR moved to one."""
+        base = self._links(c, cp_id, ln.sl)
+        here = Bucket(c.coverage_id, c.payer_id)
+        trace = self.plan.remittance.trace_number
+        if ln.paid:
+            self._entry(base, INSURANCE_PAYMENT, -ln.paid, here, f"Paid, check {trace}")
+            self.result.paid += ln.paid
+        moved_to: Bucket | None = None
+        for a in ln.adjustments:
+            if a.group == "PR":
+                nxt = self.coverages.next_after(c.patient_id, c.coverage_id, ln.sl.dos)
+                memo = self._words(a)
+                self._entry(base, TRANSFER, -a.amount, here, memo, a.group, a.reason)
+                self._entry(base, TRANSFER, a.amount, nxt, memo, a.group, a.reason)
+                if nxt.is_patient:
+                    self.result.to_patient += a.amount
+                else:
+                    self.result.to_next_payer += a.amount
+                    moved_to = nxt
+            elif c.sequence != "P" and a.group == "OA" and a.reason == "23":
+                continue  # the earlier payer's part: posted with that payer's remittance
+            elif denied:
+                self.result.denied += a.amount
+            else:
+                self._entry(base, ADJUSTMENT, -a.amount, here, self._words(a), a.group,
+                            a.reason)
+                self.result.adjusted += a.amount
+        return moved_to
+
+    # --- what follows from the adjudication --------------------------------------------------
+    def _claim_status(self, c: Claim, claim: x835.ClaimPayment, denied: list[Any],
+                      lines: list[_Line]) -> None:
+        if claim.payer_claim_number:
+            c.payer_claim_number = claim.payer_claim_number[:50]
+        c.adjudicated_on = self.plan.remittance.paid_on or self.day
+        status = DENIED if claim.paid == 0 and (claim.is_denied or denied) else PAID
+        word = "denied" if status == DENIED else f"paid ${claim.paid:,.2f}"
+        add_event(self.s, c, status, self.user.username,
+                  f"Payer {word} (check {self.plan.remittance.trace_number}).")
+
+    def _denials(self, c: Claim, cp_id: int, claim: x835.ClaimPayment,
+                 denied: list[tuple[_Line, x835.Adjustment]]) -> None:
+        cats: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for ln, a in denied:
+            cat = codes.category_of(a.group, a.reason)
+            remarks = ",".join(ln.svc.remarks if ln.svc else claim.remarks)[:200]
+            self.denial_rows.append(dict(
+                claim_id=c.id, service_line_id=ln.sl.id, claim_payment_id=cp_id,
+                group_code=a.group, reason_code=a.reason[:5], remarks=remarks, category=cat,
+                amount=a.amount, outcome=""))
+            cats[cat] += a.amount
+        self.result.denials += 1
+        top = max(cats, key=lambda k: cats[k])
+        reasons = "; ".join(sorted({self._words(a) for _ln, a in denied}))
+        self.s.add(WorkItem(patient_id=c.patient_id, coverage_id=c.coverage_id, claim_id=c.id,
+                            source="claim_payment", source_id=cp_id, reason="denial",
+                            detail=f"{codes.DENIAL_CATEGORIES[top].label}: {reasons}"[:2000],
+                            next_action=codes.DENIAL_CATEGORIES[top].next_step[:200],
+                            due_on=self.day + timedelta(days=self.settings.denial_due_days),
+                            created_by=self.user.username))
+
+    def _expected(self, c: Claim, sl: ServiceLine) -> Decimal | None:
+        rates = [r for r in self.rates.get((str(c.payer_id), sl.code), [])
+                 if r.effective_from <= sl.dos
+                 and (r.effective_to is None or r.effective_to >= sl.dos)]
+        by_mod = {r.modifier: r.allowed for r in rates}
+        mods = [sl.modifiers[i:i + 2] for i in range(0, len(sl.modifiers), 2)]
+        rate = next((by_mod[m] for m in mods if m in by_mod), by_mod.get(""))
+        return None if rate is None else (rate * sl.units).quantize(CENT, ROUND_HALF_UP)
+
+    def _underpaid(self, c: Claim, ln: _Line) -> None:
+        """A line allowed below the contract rate by more than the tolerance is chased."""
+        if c.sequence != "P" or ln.svc is None:
+            return
+        expected = self._expected(c, ln.sl)
+        if expected is None:
+            return
+        allowed = ln.svc.allowed if ln.svc.allowed is not None else ln.paid + sum(
+            (a.amount for a in ln.adjustments if a.group == "PR"), ZERO)
+        if expected - allowed <= self.settings.underpayment_tolerance:
+            return
+        self.result.underpayments += 1
+        self.s.add(WorkItem(
+            patient_id=c.patient_id, coverage_id=c.coverage_id, claim_id=c.id,
+            source="service_line", source_id=ln.sl.id, reason="underpaid",
+            detail=(f"{ln.sl.code} on {ln.sl.dos:%m/%d/%Y}: expected ${expected:,.2f} allowed "
+                    f"by contract, the payer allowed ${allowed:,.2f} and paid "
+                    f"${ln.paid:,.2f} (short ${expected - allowed:,.2f})."),
+            next_action="Check the contract rate, then call the payer or appeal.",
+            due_on=self.day + timedelta(days=self.settings.denial_due_days),
+            created_by=self.user.username))
+
+    def _next_claim(self, c: Claim, charge_line_ids: list[int]) -> None:
+        """The balance moved to the next coverage: a draft claim to it, carrying this
+        payer's adjudication (built from the remittance when the claim is printed or sent)."""
+        enc = self.s.get(Encounter, c.encounter_id) if c.encounter_id else None
+        rank = {"P": 2, "S": 3}.get(c.sequence)
+        if enc is None or rank is None:
+            return
+        try:
+            new = build_claim(self.s, self.user, enc, rank, charge_line_ids,
+                              note=f"Built after claim {c.id} was paid "
+                                   f"(check {self.plan.remittance.trace_number}).")
+        except UserError:
+            return  # already on a claim to that coverage (the clerk built it by hand)
+        self.result.secondary_claims.append(new.id)
+
+    def _exception(self, cp_id: int, lp_id: int | None, reason: str, amount: Decimal) -> None:
+        self.exception_rows.append(dict(remittance_id=self.rem.id, claim_payment_id=cp_id,
+                                        line_payment_id=lp_id, reason=reason, amount=amount,
+                                        state="open"))
+        self.result.exceptions.append(reason)
+
+    def _reverse(self, c: Claim, cp_id: int, m: ClaimMatch) -> None:
+        """CLP02 22: undo what the earlier payment posted; the claim waits for the payer."""
+        prior = self.s.get(ClaimPayment, m.reverses_payment_id)
+        assert prior is not None  # the plan found it
+        undone = aliased(LedgerEntry)
+        entries = list(self.s.scalars(
+            select(LedgerEntry).outerjoin(undone, undone.reverses_id == LedgerEntry.id)
+            .where(LedgerEntry.claim_payment_id == prior.id, LedgerEntry.kind != REVERSAL,
+                   undone.id.is_(None))))
+        memo = f"Payer took back its payment ({prior.claim_number})"
+        for e in entries:
+            self.ledger.append(dict(
+                id=self.ids.take(LedgerEntry), patient_id=e.patient_id, kind=REVERSAL,
+                amount=-e.amount, entry_date=self.day, encounter_id=e.encounter_id,
+                charge_line_id=e.charge_line_id, reverses_id=e.id,
+                service_date=e.service_date, coverage_id=e.coverage_id, payer_id=e.payer_id,
+                claim_id=e.claim_id, service_line_id=e.service_line_id,
+                remittance_id=self.rem.id, claim_payment_id=cp_id, group_code=e.group_code,
+                reason_code=e.reason_code, memo=memo[:200], posted_by=self.user.username))
+            if e.kind == INSURANCE_PAYMENT:
+                self.result.reversed -= e.amount
+        prior.reversed = True
+        for d in self.s.scalars(select(Denial).where(Denial.claim_payment_id == prior.id)):
+            d.outcome = "reversed"
+        for w in self.s.scalars(select(WorkItem).where(
+                WorkItem.claim_id == c.id, WorkItem.state == OPEN,
+                WorkItem.reason.in_(("denial", "underpaid")))):
+            w.state, w.closed_by = DONE, self.user.username
+            w.note = (w.note + "\nClosed: the payer reversed this payment.").strip()
+        add_event(self.s, c, ACCEPTED, self.user.username,
+                  f"Payer reversed its payment (check {self.plan.remittance.trace_number}); "
+                  "waiting for its new adjudication.")

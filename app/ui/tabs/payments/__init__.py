@@ -1,0 +1,1 @@
+"""The Payments tab's pages and dialogs (app.ui.tabs.payments_tab assembles them)."""
