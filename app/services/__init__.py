@@ -13,6 +13,7 @@ from app.services.coding import CodingService
 from app.services.context import UserContext
 from app.services.coverage import CoverageService
 from app.services.database import Database
+from app.services.day_close import DayCloseService
 from app.services.directory import DirectoryService
 from app.services.documents import DocumentService
 from app.services.eligibility import EligibilityService
@@ -27,6 +28,7 @@ from app.services.ncci import NcciService
 from app.services.patient_import import PatientImportService
 from app.services.patients import PatientService
 from app.services.payer_calls import PayerCallService
+from app.services.payments import PaymentService
 from app.services.procedure_codes import ProcedureCodeService
 from app.services.remittances import RemittanceService
 from app.services.settings import SettingsService
@@ -71,6 +73,8 @@ class Services:
         self.work_queue = WorkQueueService(db, self.ctx)
         self.payer_calls = PayerCallService(db, self.ctx)
         self.appeals = AppealService(db, self.ctx)
+        self.payments = PaymentService(db, self.ctx)
+        self.day_close = DayCloseService(db, self.ctx)
 
 
 __all__ = ["Services"]

@@ -17,12 +17,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app.errors import UserError
 from app.models import Claim, LedgerEntry, Patient, Payer, ServiceLine
 from app.models.claims import REPLACED, VOIDED
+from app.models.types import Cents
 from app.services.audit import append_event
 from app.services.context import UserContext
 from app.services.database import Database
@@ -62,8 +63,11 @@ class AgingReport:
     payers: tuple[AgingRow, ...]
     patients: tuple[AgingRow, ...]
     unsubmitted: Decimal  # insurance balances on no submitted claim (basis "submission")
+    patient_total: tuple[Decimal, ...] = ()  # all patients' balances per bucket
 
     def totals(self, rows: tuple[AgingRow, ...]) -> tuple[Decimal, ...]:
+        if rows is self.patients and self.patient_total:
+            return self.patient_total  # also when the patient rows were not read
         return tuple(sum((r.buckets[i] for r in rows), ZERO) for i in range(len(BUCKETS)))
 
     def to_csv(self) -> str:
@@ -117,11 +121,14 @@ def _rows(pairs: dict[int, list[Decimal]], names: dict[int, str]) -> tuple[Aging
     return tuple(sorted(rows, key=lambda r: (-r.total, r.name)))
 
 
-def _collect(result: Any) -> dict[int, list[Decimal]]:
-    out: dict[int, list[Decimal]] = {}
-    for key, bucket, total in result:
+def _by_day(result: Any, as_of: date) -> dict[int | None, list[Decimal]]:
+    """(key, date, amount) rows → key → bucket amounts. SQL sums per day in index order
+    (no sort, no per-row CASE); the few hundred days are bucketed here."""
+    out: dict[int | None, list[Decimal]] = {}
+    for key, day, total in result:
         row = out.setdefault(key, [ZERO] * len(BUCKETS))
-        row[bucket] += total or ZERO
+        age = (as_of - day).days if day is not None else 0
+        row[bucket_of(age)] += total or ZERO
     return out
 
 
@@ -133,33 +140,56 @@ def _live_claim_join(q: Any) -> Any:
                               Claim.status.not_in((REPLACED, VOIDED)))))
 
 
-def payer_buckets(s: Session, as_of: date, basis: str) -> tuple[dict[int, list[Decimal]],
-                                                                  Decimal]:
-    amount = func.sum(LedgerEntry.amount)
-    posted = LedgerEntry.entry_date <= as_of
-    if basis == SERVICE:
-        b = _bucket_case(LedgerEntry.service_date, as_of)
-        q = (select(LedgerEntry.payer_id, b, amount)
-             .where(LedgerEntry.payer_id.is_not(None), posted)
-             .group_by(LedgerEntry.payer_id, b))
-        return _collect(s.execute(q)), ZERO
-    b = _bucket_case(Claim.submitted_on, as_of)
-    q = _live_claim_join(select(LedgerEntry.payer_id, b, amount)).where(
-        LedgerEntry.payer_id.is_not(None), posted, Claim.submitted_on.is_not(None),
-        Claim.submitted_on <= as_of).group_by(LedgerEntry.payer_id, b)
-    found = _collect(s.execute(q))
-    total = s.scalar(select(func.sum(LedgerEntry.amount))
-                     .where(LedgerEntry.payer_id.is_not(None), posted)) or ZERO
+def by_service_date(s: Session, as_of: date) -> dict[int | None, list[Decimal]]:
+    """payer id (None: patients) → bucket amounts, by date of service. One scan of the
+    covering index ix_ledger_entry_aging, grouped in its own order."""
+    q = (select(LedgerEntry.payer_id, LedgerEntry.service_date, func.sum(LedgerEntry.amount))
+         .where(LedgerEntry.entry_date <= as_of)
+         .group_by(LedgerEntry.payer_id, LedgerEntry.service_date))
+    return _by_day(s.execute(q), as_of)
+
+
+def by_submission(s: Session, as_of: date) -> tuple[dict[int | None, list[Decimal]], Decimal]:
+    """payer id → bucket amounts by the claim's first submission, and what is owed by
+    payers on no submitted claim yet."""
+    q = _live_claim_join(select(LedgerEntry.payer_id, Claim.submitted_on,
+                                func.sum(LedgerEntry.amount))).where(
+        LedgerEntry.payer_id.is_not(None), LedgerEntry.entry_date <= as_of,
+        Claim.submitted_on.is_not(None), Claim.submitted_on <= as_of).group_by(
+        LedgerEntry.payer_id, Claim.submitted_on)
+    found = _by_day(s.execute(q), as_of)
+    total = s.scalar(select(func.sum(LedgerEntry.amount)).where(
+        LedgerEntry.payer_id.is_not(None), LedgerEntry.entry_date <= as_of)) or ZERO
     aged = sum((sum(v, ZERO) for v in found.values()), ZERO)
     return found, total - aged
 
 
 def patient_buckets(s: Session, as_of: date) -> dict[int, list[Decimal]]:
-    b = _bucket_case(LedgerEntry.service_date, as_of)
-    q = (select(LedgerEntry.patient_id, b, func.sum(LedgerEntry.amount))
+    """patient id → bucket amounts of what the patient owes (the partial covering index
+    ix_ledger_entry_patient_aging holds only the patients' entries)."""
+    # SQLite sums the integer cents; type_coerce reads each sum back as Decimal dollars.
+    cols = [type_coerce(func.sum(case((and_(*conds), LedgerEntry.amount), else_=0)), Cents())
+            for conds in _bucket_conditions(as_of)]
+    q = (select(LedgerEntry.patient_id, *cols)
          .where(LedgerEntry.payer_id.is_(None), LedgerEntry.entry_date <= as_of)
-         .group_by(LedgerEntry.patient_id, b))
-    return _collect(s.execute(q))
+         .group_by(LedgerEntry.patient_id)
+         .having(func.sum(LedgerEntry.amount) != 0))
+    return {pid: [v or ZERO for v in values] for pid, *values in s.execute(q)}
+
+
+def _bucket_conditions(as_of: date) -> list[list[Any]]:
+    """Per bucket, the date-of-service conditions that put an entry in it."""
+    edges = [as_of - timedelta(days=limit) for limit in BUCKET_LIMITS]
+    col = LedgerEntry.service_date
+    out: list[list[Any]] = []
+    for i in range(len(BUCKETS)):
+        conds = []
+        if i < len(edges):
+            conds.append(col >= edges[i])
+        if i > 0:
+            conds.append(col < edges[i - 1])
+        out.append(conds)
+    return out
 
 
 def _patient_names(s: Session, ids: list[int]) -> dict[int, str]:
@@ -177,23 +207,31 @@ class AgingService:
         self._db = db
         self._ctx = ctx
 
-    def report(self, as_of: date | None = None, basis: str = SERVICE) -> AgingReport:
-        """Aging by payer and by patient (patient names: audited as a report of patient
-        data)."""
+    def report(self, as_of: date | None = None, basis: str = SERVICE,
+               with_patients: bool = True) -> AgingReport:
+        """Aging by payer, the patients' total by bucket, and (`with_patients`) each patient
+        who owes something (names: audited as a report of patient data). Patients' balances
+        are aged by date of service whatever the basis: a statement goes out per visit."""
         user = self._ctx.require(Permission.WORK_FOLLOW_UP)
         if basis not in (SERVICE, SUBMISSION):
             raise UserError("Age balances from the date of service or of submission.")
         as_of = as_of or date.today()
         with self._db.session() as s:
-            payers, unsubmitted = payer_buckets(s, as_of, basis)
-            patients = patient_buckets(s, as_of)
+            days = by_service_date(s, as_of)
+            patient_total = tuple(days.pop(None, [ZERO] * len(BUCKETS)))
+            payers: dict[int, list[Decimal]] = {k: v for k, v in days.items() if k is not None}
+            unsubmitted = ZERO
+            if basis == SUBMISSION:
+                submitted, unsubmitted = by_submission(s, as_of)
+                payers = {k: v for k, v in submitted.items() if k is not None}
+            patients = patient_buckets(s, as_of) if with_patients else {}
             payer_names = {p.id: p.name for p in s.scalars(select(Payer))}
             patient_names = _patient_names(s, [k for k, v in patients.items() if any(v)])
             append_event(s, user, "report.aging", details={"as_of": as_of.isoformat(),
                                                            "basis": basis,
                                                            "patients": len(patient_names)})
             return AgingReport(as_of, basis, _rows(payers, payer_names),
-                               _rows(patients, patient_names), unsubmitted)
+                               _rows(patients, patient_names), unsubmitted, patient_total)
 
     def export_csv(self, report: AgingReport) -> str:
         """The report as CSV for a file the clerk saves (patient names: audited as an

@@ -61,7 +61,7 @@ from app.services.billing_settings import BillingSettings, read_billing
 from app.services.claims import claim_number, display_name
 from app.services.context import CurrentUser, UserContext
 from app.services.database import Database
-from app.services.permissions import Permission
+from app.services.permissions import Permission, role_allows
 
 ZERO = Decimal("0.00")
 CHUNK = 900  # ids per IN (...) list: below SQLite's variable limit
@@ -532,6 +532,16 @@ class WorkQueueService:
                              codes.DENIAL_CATEGORIES[k].next_step, n)
                for k, n in counted.items() if k in codes.DENIAL_CATEGORIES]
         return sorted(out, key=lambda c: (-c.count, c.label))
+
+    def assignees(self) -> list[tuple[str, str]]:
+        """(username, full name) of the active users who may work the queues, by name: whom
+        an item can be given to."""
+        self._ctx.require(Permission.WORK_FOLLOW_UP)
+        with self._db.session() as s:
+            users = s.scalars(select(User).where(User.active.is_(True))
+                              .order_by(User.full_name, User.username))
+            return [(u.username, u.full_name) for u in users
+                    if role_allows(u.role, Permission.WORK_FOLLOW_UP)]
 
     def update(self, item_id: int, *, assignee: str | None = None, due_on: date | None = None,
                next_action: str | None = None, note: str | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,9 @@ from app.services.audit import append_event
 from app.services.context import UserContext
 from app.services.database import Database
 from app.services.permissions import Permission
+
+if TYPE_CHECKING:
+    from app.services.billing_settings import BillingSettings
 
 IDLE_LOCK_MINUTES = "idle_lock_minutes"
 ALLOW_REMEMBER_PASSPHRASE = "allow_remember_passphrase"  # noqa: S105 - a setting key
@@ -78,6 +82,18 @@ class SettingsService:
     def set_edi(self, e: EdiSettings) -> None:
         """Save the 837P submitter/receiver settings (admin only)."""
         save_edi(self._db, self._ctx, e)
+
+    def billing(self) -> BillingSettings:
+        """The follow-up settings (underpayment tolerance, small balances, queue days)."""
+        from app.services.billing_settings import billing_settings
+
+        return billing_settings(self._db, self._ctx)
+
+    def set_billing(self, b: BillingSettings) -> None:
+        """Save the follow-up settings (admin only), each within its range."""
+        from app.services.billing_settings import save_billing
+
+        save_billing(self._db, self._ctx, b)
 
     def set_allow_remember_passphrase(self, allow: bool) -> None:
         """Whether workstations may keep the clinic passphrase in the OS keyring."""

@@ -38,6 +38,7 @@ def _triggers(frozen: tuple[str, ...]) -> None:
 
 
 def _drop_triggers() -> None:
+    op.execute("DROP TRIGGER IF EXISTS ledger_entry_closed_day")
     op.execute("DROP TRIGGER IF EXISTS ledger_entry_no_delete")
     op.execute("DROP TRIGGER IF EXISTS ledger_entry_no_update")
 
@@ -309,7 +310,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('patient_payment_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('group_code', sa.String(length=2), server_default='', nullable=False))
         batch_op.add_column(sa.Column('reason_code', sa.String(length=5), server_default='', nullable=False))
-        batch_op.create_index('ix_ledger_entry_aging', ['payer_id', 'service_date', 'patient_id', 'amount'], unique=False)
+        batch_op.create_index('ix_ledger_entry_aging', ['payer_id', 'service_date', 'entry_date', 'amount'], unique=False)
+        batch_op.create_index('ix_ledger_entry_patient_aging', ['patient_id', 'service_date', 'entry_date', 'amount', 'payer_id'], unique=False, sqlite_where=sa.text('payer_id IS NULL'))
         batch_op.create_index('ix_ledger_entry_claim', ['claim_id'], unique=False)
         batch_op.create_index('ix_ledger_entry_day', ['entry_date'], unique=False)
         batch_op.create_index('ix_ledger_entry_remittance', ['remittance_id'], unique=False)
@@ -323,6 +325,11 @@ def upgrade() -> None:
     for statement in _BACKFILL:
         op.execute(statement)
     _triggers(FROZEN_0009)
+    # A closed day's sheet never changes: no entry may be dated on a closed day, whatever
+    # the caller (the services date new entries after the last closed day).
+    op.execute("CREATE TRIGGER ledger_entry_closed_day BEFORE INSERT ON ledger_entry "
+               "WHEN EXISTS (SELECT 1 FROM day_close WHERE day = NEW.entry_date) BEGIN "
+               "SELECT RAISE(ABORT, 'that day is closed'); END")
 
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_action', sa.String(length=200), server_default='', nullable=False))
@@ -347,6 +354,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ledger_entry_remittance')
         batch_op.drop_index('ix_ledger_entry_day')
         batch_op.drop_index('ix_ledger_entry_claim')
+        batch_op.drop_index('ix_ledger_entry_patient_aging', sqlite_where=sa.text('payer_id IS NULL'))
         batch_op.drop_index('ix_ledger_entry_aging')
         batch_op.drop_column('reason_code')
         batch_op.drop_column('group_code')

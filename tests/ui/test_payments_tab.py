@@ -16,7 +16,7 @@ from app.formats.x12.x835 import ServicePayment
 from app.services import Services
 from app.ui import main_window as mw
 from app.ui.tabs.payments.services import PaymentsServices
-from app.ui.tabs.payments_tab import AGING, REMITTANCES, PaymentsTab
+from app.ui.tabs.payments_tab import AGING, CALLS, LETTERS, QUEUES, REMITTANCES, PaymentsTab
 from tests.unit.claim_fixtures import Clinic, clinic
 from tests.unit.test_coding import sign_in_as
 from tests.unit.test_remittances import clp, era, sent, svc
@@ -36,7 +36,9 @@ def make_tab(qtbot, sv: Services) -> PaymentsTab:
 
 
 def test_pages_follow_the_role(qtbot, admin: Services) -> None:
-    assert set(make_tab(qtbot, admin).pages) == {REMITTANCES, AGING}
+    assert list(make_tab(qtbot, admin).pages) == [REMITTANCES, QUEUES, CALLS, AGING, LETTERS]
+    sign_in_as(admin, "biller")
+    assert list(make_tab(qtbot, admin).pages) == [REMITTANCES, QUEUES, CALLS, AGING]
     sign_in_as(admin, "front_desk")
     assert not mw._can_use_payments(admin.ctx)
     sign_in_as(admin, "coder")
@@ -119,3 +121,40 @@ def test_aging_shows_payers_and_opens_a_bucket(qtbot, admin: Services, c: Clinic
     page._open_claim()
     assert opened == [v.id]
     tab.grab().save(str(tmp_path / "aging.png"))
+
+
+def test_follow_up_settings_on_the_admin_tab(qtbot, messages, admin: Services) -> None:
+    from app.ui.tabs.admin_tab import AdminTab
+
+    tab = AdminTab(ctx=admin.ctx, users=admin.users, audit=admin.audit,
+                   directory=admin.directory, settings=admin.settings, backup=admin.backup)
+    qtbot.addWidget(tab)
+    page = tab.show_page("settings")
+    form = page.billing_form
+    assert form.editors["underpayment_tolerance"].text() == "1.00"
+    form.editors["underpayment_tolerance"].setText("")
+    form.editors["unpaid_after_days"].setValue(45)
+    page.billing_save_button.click()
+    assert "$0.00" in form.problem("underpayment_tolerance")
+    assert admin.settings.billing().unpaid_after_days == 30  # nothing saved
+    form.editors["underpayment_tolerance"].setText("2.50")
+    page.billing_save_button.click()
+    saved = admin.settings.billing()
+    assert (saved.underpayment_tolerance, saved.unpaid_after_days) == (Decimal("2.50"), 45)
+    assert page.billing_saved_label.text().startswith("Saved") and messages == []
+
+
+def test_code_lists_are_imported_from_the_remittances_page(qtbot, admin: Services,
+                                                          tmp_path: Path) -> None:
+    tab = make_tab(qtbot, admin)
+    page = tab.page(REMITTANCES)
+    page.reload()
+    assert page.code_lists.text() == "Code lists imported: CARC 0, RARC 0"
+    bad = tmp_path / "carc.csv"
+    bad.write_text("Code,Description\nN130,A remark code in a CARC list\n")
+    page.import_code_list(bad, "carc")
+    assert "N130" in page.result.text() and admin.adjustment_codes.counts()["carc"] == 0
+    good = tmp_path / "rarc.csv"
+    good.write_text("Code,Description\nN130,Consult plan benefit documents.\n")
+    page.import_code_list(good, "rarc")
+    assert page.code_lists.text() == "Code lists imported: CARC 0, RARC 1"

@@ -13,7 +13,8 @@ from app.services.permissions import Permission
 from app.ui.tabs.payments.services import PaymentsServices
 from app.ui.widgets.paged_tab import PagedTab, PageSpec
 
-REMITTANCES, AGING = "Remittances", "Aging"
+REMITTANCES, QUEUES, CALLS, AGING, LETTERS = ("Remittances", "Work queues", "Calls", "Aging",
+                                              "Appeal letters")
 
 
 def _remittances(sv: PaymentsServices) -> QWidget:
@@ -28,6 +29,28 @@ def _aging(sv: PaymentsServices) -> QWidget:
     return AgingPage(sv)
 
 
+def _queues(sv: PaymentsServices) -> QWidget:
+    from app.ui.tabs.payments.queues_page import QueuesPage
+
+    return QueuesPage(sv)
+
+
+def _calls(sv: PaymentsServices) -> QWidget:
+    from app.ui.tabs.payments.calls_page import CallsPage
+
+    return CallsPage(sv)
+
+
+def _letters(sv: PaymentsServices) -> QWidget:
+    from app.ui.tabs.payments.letters_page import LettersPage
+
+    return LettersPage(sv)
+
+
+def _can_edit_letters(ctx: UserContext) -> bool:
+    return ctx.can(Permission.MANAGE_SETTINGS) and ctx.can(Permission.WORK_FOLLOW_UP)
+
+
 def _can_post(ctx: UserContext) -> bool:
     return ctx.can(Permission.POST_PAYMENTS)
 
@@ -38,7 +61,10 @@ def _can_follow_up(ctx: UserContext) -> bool:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(REMITTANCES, _remittances, _can_post),
+    PageSpec(QUEUES, _queues, _can_follow_up),
+    PageSpec(CALLS, _calls, _can_follow_up),
     PageSpec(AGING, _aging, _can_follow_up),
+    PageSpec(LETTERS, _letters, _can_edit_letters),
 )
 
 

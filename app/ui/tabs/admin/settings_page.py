@@ -1,9 +1,11 @@
 """Admin › Settings: idle lock, remembering the passphrase, how recent a benefits verification
-must be, the clearinghouse details an 837P needs, and a backup on request."""
+must be, the clearinghouse details an 837P needs, when payments follow-up chases a claim,
+and a backup on request."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.errors import ValidationError
 from app.formats.identifiers import digits
 from app.services.backup import BackupResult, BackupService
+from app.services.billing_settings import BillingSettings
 from app.services.context import UserContext
 from app.services.permissions import Permission
 from app.services.settings import ClinicSettings, EdiSettings, SettingsService
@@ -55,6 +58,20 @@ EDI_FIELDS = (
               width=260, default="ZZ"),
     FieldSpec("interchange_receiver_id", "Receiver ID (ISA08)",
               hint="The receiver ID when blank", width=200),
+)
+
+
+# What makes a claim need chasing (app.services.billing_settings).
+BILLING_FIELDS = (
+    FieldSpec("underpayment_tolerance", "Underpayment tolerance", "money", width=120,
+              hint="A line allowed this much below the contract rate is not chased"),
+    FieldSpec("small_balance_limit", "Small-balance write-off up to", "money", width=120),
+    FieldSpec("unpaid_after_days", "Chase an unpaid claim after (days)", "int", width=120,
+              minimum=1, maximum=365),
+    FieldSpec("denial_due_days", "Days to work a denial or underpayment", "int", width=120,
+              minimum=1, maximum=90),
+    FieldSpec("timely_filing_warning_days", "Warn before the filing limit (days)", "int",
+              width=120, minimum=1, maximum=180),
 )
 
 
@@ -99,6 +116,7 @@ class SettingsPage(QWidget):
         layout.addWidget(heading("Settings"))
         layout.addWidget(self._settings_box())
         layout.addWidget(self._edi_box())
+        layout.addWidget(self._billing_box())
         layout.addWidget(self._backup_box())
         layout.addStretch(1)
 
@@ -146,6 +164,37 @@ class SettingsPage(QWidget):
         self.edi_box.setMaximumWidth(1100)
         return self.edi_box
 
+    def _billing_box(self) -> QGroupBox:
+        self.billing_box = QGroupBox("Payments follow-up")
+        self.billing_form = FormWidget(BILLING_FIELDS, problem_width=240)
+        self.billing_save_button = QPushButton("Save follow-up settings")
+        self.billing_save_button.clicked.connect(self.save_billing)
+        self.billing_saved_label = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(self.billing_save_button)
+        row.addWidget(self.billing_saved_label)
+        row.addStretch(1)
+        column = QVBoxLayout(self.billing_box)
+        column.addWidget(self.billing_form)
+        column.addLayout(row)
+        self.billing_box.setMaximumWidth(860)
+        return self.billing_box
+
+    def save_billing(self) -> None:
+        self.billing_form.clear_problems()
+        values = self.billing_form.values()
+        try:
+            self._settings.set_billing(BillingSettings(**{
+                k: (v if v is not None else Decimal("-1")) for k, v in values.items()}))
+        except ValidationError as exc:
+            self.billing_form.show_problems(exc.problems)
+            return
+        except Exception as exc:  # noqa: BLE001 - the one presenter decides how to show it
+            show_error(self, exc)
+            return
+        self.billing_form.set_values(self._settings.billing())
+        self.billing_saved_label.setText(f"Saved at {datetime.now():%H:%M}.")
+
     def _backup_box(self) -> QGroupBox:
         self.backup_box = QGroupBox("Backup")
         column = QVBoxLayout(self.backup_box)
@@ -169,9 +218,12 @@ class SettingsPage(QWidget):
         can_manage = self._ctx.can(Permission.MANAGE_SETTINGS)
         self.settings_box.setEnabled(can_manage)
         self.edi_box.setEnabled(can_manage)
+        self.billing_box.setEnabled(can_manage)
         self.edi_saved_label.clear()
+        self.billing_saved_label.clear()
         if can_manage:
             self.edi_form.set_values(self._settings.edi())
+            self.billing_form.set_values(self._settings.billing())
         self.backup_box.setEnabled(self._ctx.can(Permission.BACKUP))
 
     def save(self) -> None:

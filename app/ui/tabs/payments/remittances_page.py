@@ -73,12 +73,47 @@ class RemittancesPage(QWidget):
         self.import_button.clicked.connect(self.choose_file)
         row.addWidget(self.import_button)
         row.addStretch(1)
+        self._code_list_buttons(row)
         layout.addLayout(row)
         self.result = QLabel()
         self.result.setWordWrap(True)
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.result)
         layout.addWidget(self._lists(), 1)
+
+    def _code_list_buttons(self, row: QHBoxLayout) -> None:
+        """Importing X12's CARC/RARC lists, for whoever manages code sets."""
+        self.code_lists = QLabel()
+        row.addWidget(self.code_lists)
+        self.list_buttons: dict[str, QPushButton] = {}
+        if self._sv.codes is None or not self._sv.ctx.can(Permission.MANAGE_CODE_SETS):
+            return
+        for kind in ("carc", "rarc"):
+            button = QPushButton(f"Import {kind.upper()} list…")
+            button.clicked.connect(lambda _c=False, k=kind: self.choose_code_list(k))
+            self.list_buttons[kind] = button
+            row.addWidget(button)
+
+    def choose_code_list(self, kind: str) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, f"Import X12's {kind.upper()} list", "",
+            "Code lists (*.html *.htm *.txt *.csv);;All files (*)")
+        if name:
+            self.import_code_list(Path(name), kind)
+
+    def import_code_list(self, path: Path, kind: str) -> None:
+        assert self._sv.codes is not None
+        try:
+            r = self._sv.codes.import_list(path.read_bytes(), path.name, kind)
+        except OSError as exc:
+            self._say(f"{path.name} could not be read ({exc.strerror}).", problem=True)
+            return
+        except UserError as exc:
+            self._say(str(exc), problem=True)
+            return
+        self._say(f"Imported {r.codes:,} {kind.upper()} codes from {r.filename} "
+                  f"({r.active:,} in use today).")
+        self.reload()
 
     def _lists(self) -> QSplitter:
         checks = QGroupBox("Checks and EFTs posted")
@@ -118,6 +153,10 @@ class RemittancesPage(QWidget):
             for e in self.exceptions], right=(3,))
         self.exception_table.resizeRowsToContents()
         self.resolve_button.setEnabled(bool(self.exceptions))
+        if self._sv.codes is not None:
+            n = self._sv.codes.counts()
+            self.code_lists.setText(f"Code lists imported: CARC {n['carc']:,}, "
+                                    f"RARC {n['rarc']:,}")
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)

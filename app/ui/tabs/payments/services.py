@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from app.services.adjustment_code_lists import AdjustmentCodeListService
 from app.services.aging import AgingService
 from app.services.appeals import AppealService
 from app.services.claims import ClaimService
 from app.services.context import UserContext
+from app.services.day_close import DayCloseService
 from app.services.directory import DirectoryService
 from app.services.followup import WorkQueueService
 from app.services.patients import PatientService
 from app.services.payer_calls import PayerCallService
+from app.services.payments import PaymentService
 from app.services.remittances import RemittanceService
 
 if TYPE_CHECKING:
@@ -30,13 +33,14 @@ class PaymentsServices:
     work: WorkQueueService
     calls: PayerCallService
     appeals: AppealService
-    payments: Any = None  # PaymentService (desk payments, paper EOBs, ledger)
-    day_close: Any = None  # DayCloseService
-    users: Any = None  # UserService: the active users a work item can be assigned to
+    payments: PaymentService
+    day_close: DayCloseService
+    users: Any = None  # UserService (kept for dialogs that need the signed-in user)
+    codes: AdjustmentCodeListService | None = None  # X12's CARC/RARC lists
 
     @classmethod
     def of(cls, sv: Services) -> PaymentsServices:
         """The bundle from the window's services."""
         return cls(sv.ctx, sv.remittances, sv.aging, sv.claims, sv.directory, sv.patients,
                    sv.work_queue, sv.payer_calls, sv.appeals,
-                   getattr(sv, "payments", None), getattr(sv, "day_close", None), sv.users)
+                   sv.payments, sv.day_close, sv.users, sv.adjustment_codes)
