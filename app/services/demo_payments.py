@@ -17,7 +17,7 @@ import random
 import tempfile
 from collections import defaultdict
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from app.models import (
     Coverage,
     CoverageRank,
     Encounter,
+    LedgerEntry,
     Patient,
     Payer,
     Submission,
@@ -39,6 +40,7 @@ from app.services import Services
 from app.services.claims import ClaimView
 from app.services.database import Database
 from app.services.demo_claims import _ack_999, _code
+from app.services.payer_calls import CallData
 
 VISITS = 140
 CENT = Decimal("0.01")
@@ -200,7 +202,56 @@ def add_payments(sv: Services, *, seed: int, today: date) -> dict[str, int]:
         chosen = paid_ones[len(paid_ones) // 2] if paid_ones else None
         owner = next((payers[pid] for pid, cps in by_payer.items() if chosen in cps), None)
         _takeback(sv, folder, chosen, owner, today)
+    _follow_up(sv, paid, waiting, today)
     return {"billed": len(claims), "paid": len(paid), "waiting": len(waiting)}
+
+
+def _follow_up(sv: Services, paid: list[ClaimView], waiting: list[ClaimView],
+               today: date) -> None:
+    """What the billing office did since: calls to payers (one promise already late, one
+    kept), an appeal of a denial, patients paying at the desk; then the queues refreshed."""
+    denied = [v for v in paid if sv.claims.get(v.id).status == "denied"]
+    if waiting:
+        v = waiting[0]
+        sv.payer_calls.log_call(CallData(
+            v.payer_id, (v.id,), "Claim received, in process; no missing information.",
+            "paid_soon", representative="Dana (demo)", reference="REF-1001",
+            called_at=datetime.combine(today - timedelta(days=10), time(10, 15)),
+            promised_action="Payment on the next check run", promised_on=today - timedelta(
+                days=3)))
+    if len(waiting) > 1:
+        v = waiting[1]
+        sv.payer_calls.log_call(CallData(
+            v.payer_id, (v.id,), "Rep found the claim pended for review; will release it.",
+            "will_reprocess", representative="Lee (demo)", reference="REF-1002",
+            called_at=datetime.combine(today - timedelta(days=6), time(14, 40)),
+            promised_action="Reprocess within 5 days", promised_on=today + timedelta(days=2)))
+    if denied:
+        v = denied[0]
+        sv.payer_calls.log_call(CallData(
+            v.payer_id, (v.id,), "Denied for medical necessity; rep advised a written appeal "
+            "with the visit notes.", "need_appeal", representative="Sam (demo)",
+            reference="REF-1003", called_at=datetime.combine(today - timedelta(days=2),
+                                                             time(9, 5))))
+        title, text = sv.appeals.draft(v.id, "reconsideration")
+        sv.appeals.create(v.id, "reconsideration", text, title)
+    _desk_payments(sv)
+    sv.work_queue.refresh(today)
+
+
+def _desk_payments(sv: Services) -> None:
+    """A few patients pay what they owe at the desk (cash, check, card)."""
+    with sv.db.session() as s:
+        owing = s.execute(select(LedgerEntry.patient_id, func.sum(LedgerEntry.amount))
+                          .where(LedgerEntry.payer_id.is_(None))
+                          .group_by(LedgerEntry.patient_id)
+                          .having(func.sum(LedgerEntry.amount) > 0)
+                          .order_by(LedgerEntry.patient_id).limit(4)).all()
+    for (pid, owes), (method, ref) in zip(owing, (("cash", ""), ("check", "1042"),
+                                                  ("card", "4242"), ("cash", "")),
+                                          strict=False):
+        sv.payments.take_payment(pid, owes if method != "check" else _money(owes / 2),
+                                 method, ref)
 
 
 def _negated(cp: x835.ClaimPayment) -> x835.ClaimPayment:

@@ -273,9 +273,46 @@ def test_the_demo_has_claims_in_every_state(tmp_path: Path,
         rejected_work = _rows(db, "SELECT count(*) FROM work_item WHERE reason = "
                                   "'claim_rejected' AND state = 'open'")[0][0]
         stored = _rows(db, "SELECT count(*) FROM x12_file WHERE kind = '837'")[0][0]
+        money = _money_facts(db)
     finally:
         db.close()
     assert set(states) >= {"draft", "ready", "submitted", "accepted", "rejected", "replaced",
-                           "voided"}
+                           "voided", "paid", "denied"}
     assert methods == {"paper", "electronic"}
-    assert rejected_work == states["rejected"] and stored == 2
+    assert rejected_work == states["rejected"] and stored == 3  # recent, corrections, history
+    # remittances as a practice gets them: several checks, a takeback, denials queued by
+    # reason, an exception, calls with a promise gone by, an appeal, desk payments
+    assert money["checks"] >= 4 and money["reversed"] >= 1 and money["exceptions"] == 1
+    assert money["denial_categories"] >= 3 and money["denial_items"] >= 3
+    assert money["calls"] == 3 and money["late_promises"] == 1 and money["appeals"] == 1
+    assert money["desk_payments"] >= 1
+    # an aging with money owed in most buckets, by payers and by patients
+    assert money["payer_buckets"] >= 4 and money["patients_owing"] >= 10
+
+
+def _money_facts(db: Database) -> dict[str, int]:
+    def one(sql: str) -> int:
+        return int(_rows(db, sql)[0][0] or 0)
+
+    buckets = _rows(db, "SELECT CASE WHEN julianday('now') - julianday(service_date) <= 30 "
+                        "THEN 0 WHEN julianday('now') - julianday(service_date) <= 60 THEN 1 "
+                        "WHEN julianday('now') - julianday(service_date) <= 90 THEN 2 "
+                        "WHEN julianday('now') - julianday(service_date) <= 120 THEN 3 "
+                        "ELSE 4 END AS b, sum(amount) FROM ledger_entry "
+                        "WHERE payer_id IS NOT NULL GROUP BY b")
+    return {
+        "checks": one("SELECT count(*) FROM remittance"),
+        "reversed": one("SELECT count(*) FROM claim_payment WHERE status_code = '22'"),
+        "exceptions": one("SELECT count(*) FROM remit_exception"),
+        "denial_categories": one("SELECT count(DISTINCT category) FROM denial"),
+        "denial_items": one("SELECT count(*) FROM work_item WHERE reason = 'denial'"),
+        "calls": one("SELECT count(*) FROM payer_call"),
+        "late_promises": one("SELECT count(*) FROM work_item WHERE reason = 'promise' "
+                             "AND state = 'open'"),
+        "appeals": one("SELECT count(*) FROM appeal"),
+        "desk_payments": one("SELECT count(*) FROM patient_payment"),
+        "payer_buckets": sum(1 for _b, total in buckets if total),
+        "patients_owing": one("SELECT count(*) FROM (SELECT patient_id FROM ledger_entry "
+                              "WHERE payer_id IS NULL GROUP BY patient_id "
+                              "HAVING sum(amount) > 0)"),
+    }

@@ -35,7 +35,7 @@ from app.ui.widgets.form import heading, note
 
 CHECK_COLUMNS = ("Posted", "Source", "Payer", "Check/EFT", "Paid on", "Amount", "Claims",
                  "Unmatched", "By")
-EXCEPTION_COLUMNS = ("Check/EFT", "Payer", "Payer's claim", "Amount", "Why")
+EXCEPTION_COLUMNS = ("Check/EFT", "Payer", "Claim no. sent", "Amount", "Why")
 ERA_FILTER = "835 remittances (*.835 *.x12 *.txt *.edi *.era);;All files (*)"
 SOURCES = {"835": "835", "eob": "Paper EOB"}
 
