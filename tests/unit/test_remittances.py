@@ -227,6 +227,18 @@ def test_pr_goes_to_the_secondary_coverage_and_a_secondary_claim_is_built(
     assert "AMT*D*60~" in text and "SVD*ACME1*60*HC:99213**1~" in text
     assert f"CAS*CO*45*{(office.charge - 80).normalize():f}~" in text and "CAS*PR*2*20~" in text
     assert "DTP*573*D8*20261120~" in text
+    # the secondary pays 15 of the 20, the rest is the patient's; OA-23 (the primary's part)
+    # is kept with the remittance but not posted again
+    sec = admin.claims.get(second.id)
+    (line,) = sec.lines
+    paid = clp(sec, "2", "15.00", svc(line, "15.00", ("OA", "23", str(office.charge - 20)),
+                                      ("PR", "2", "5.00")))
+    bravo = era(paid, trace="BRAVO1").decode().replace("ACME1", "BRAVO")
+    r2 = admin.remittances.import_835(bravo.encode(), "bravo.835").checks[0].posted
+    assert r2 is not None and (r2.paid, r2.to_patient, r2.adjusted) == (
+        D("15.00"), D("5.00"), D("0.00"))
+    assert buckets(admin, v) == {"patient": D("5.00")}
+    assert admin.claims.get(second.id).status == "paid"
 
 
 def test_a_crossover_moves_pr_to_the_secondary_without_building_a_claim(
