@@ -59,7 +59,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from app.formats.x12.segments import (
     FunctionalGroup,
@@ -523,38 +523,33 @@ class _Reader:
         self.problems.append(SegmentProblem(self.f, s.position, s.id, message))
 
     # values ------------------------------------------------------------------------------------
+    def _parsed(self, s: Segment, n: int, what: str, required: bool, cache: dict[str, Any],
+                parse: Callable[[str], Any], kind: str) -> Any:
+        """Element `n` of `s` read with `parse` (cached per distinct text: an ERA repeats the
+        same amounts and dates thousands of times), or None with the problem recorded."""
+        els = s.elements
+        value = els[n - 1].strip() if len(els) >= n else ""
+        if not value:
+            if required:
+                self.bad(s, f"{s.id}{n:02d}, {what}, is missing.")
+            return None
+        found = cache.get(value)
+        if found is None:
+            found = parse(value)
+            if found is None:
+                self.bad(s, f"{s.id}{n:02d}, {what}, is not {kind}.")
+                return None
+            cache[value] = found
+        return found
+
     def amount(self, s: Segment, n: int, what: str, *, required: bool = True
                ) -> Decimal | None:
-        els = s.elements
-        value = els[n - 1].strip() if len(els) >= n else ""
-        if not value:
-            if required:
-                self.bad(s, f"{s.id}{n:02d}, {what}, is missing.")
-            return None
-        number = self.numbers.get(value)
-        if number is None:
-            number = _decimal(value)
-            if number is None:
-                self.bad(s, f"{s.id}{n:02d}, {what}, is not a number.")
-                return None
-            self.numbers[value] = number
-        return number
+        return cast("Decimal | None", self._parsed(s, n, what, required, self.numbers,
+                                                   _decimal, "a number"))
 
     def day(self, s: Segment, n: int, what: str, *, required: bool = True) -> date | None:
-        els = s.elements
-        value = els[n - 1].strip() if len(els) >= n else ""
-        if not value:
-            if required:
-                self.bad(s, f"{s.id}{n:02d}, {what}, is missing.")
-            return None
-        found = self.days.get(value)
-        if found is None:
-            found = _d8(value)
-            if found is None:
-                self.bad(s, f"{s.id}{n:02d}, {what}, is not a valid date (CCYYMMDD).")
-                return None
-            self.days[value] = found
-        return found
+        return cast("date | None", self._parsed(s, n, what, required, self.days, _d8,
+                                                "a valid date (CCYYMMDD)"))
 
     def required(self, s: Segment, n: int, what: str) -> str:
         els = s.elements
