@@ -17,13 +17,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select, type_coerce
+from sqlalchemy import and_, case, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from app.errors import UserError
 from app.models import Claim, LedgerEntry, Patient, Payer, ServiceLine
 from app.models.claims import REPLACED, VOIDED
-from app.models.types import Cents
 from app.services.audit import append_event
 from app.services.context import UserContext
 from app.services.database import Database
@@ -165,38 +164,45 @@ def by_submission(s: Session, as_of: date) -> tuple[dict[int | None, list[Decima
 
 
 def patient_buckets(s: Session, as_of: date) -> dict[int, list[Decimal]]:
-    """patient id → bucket amounts of what the patient owes (the partial covering index
-    ix_ledger_entry_patient_aging holds only the patients' entries)."""
-    # SQLite sums the integer cents; type_coerce reads each sum back as Decimal dollars.
-    cols = [type_coerce(func.sum(case((and_(*conds), LedgerEntry.amount), else_=0)), Cents())
-            for conds in _bucket_conditions(as_of)]
-    q = (select(LedgerEntry.patient_id, *cols)
-         .where(LedgerEntry.payer_id.is_(None), LedgerEntry.entry_date <= as_of)
-         .group_by(LedgerEntry.patient_id)
-         .having(func.sum(LedgerEntry.amount) != 0))
-    return {pid: [v or ZERO for v in values] for pid, *values in s.execute(q)}
-
-
-def _bucket_conditions(as_of: date) -> list[list[Any]]:
-    """Per bucket, the date-of-service conditions that put an entry in it."""
+    """patient id → bucket amounts of what the patient owes. Written as SQL text to name the
+    partial covering index ix_ledger_entry_patient_aging (only the patients' entries, in
+    patient order): left to itself the planner takes the payer index, whose `payer_id IS
+    NULL` prefix matches too but which has no patient column (a lookup per entry, then a
+    sort)."""
     edges = [as_of - timedelta(days=limit) for limit in BUCKET_LIMITS]
-    col = LedgerEntry.service_date
-    out: list[list[Any]] = []
-    for i in range(len(BUCKETS)):
+    sums = ", ".join(f"sum(CASE WHEN {cond} THEN amount ELSE 0 END)"
+                     for cond in _bucket_sql(len(edges)))
+    q = text(f"SELECT patient_id, {sums} FROM ledger_entry "  # noqa: S608 - no user text
+             "INDEXED BY ix_ledger_entry_patient_aging "
+             "WHERE payer_id IS NULL AND entry_date <= :as_of "
+             "GROUP BY patient_id HAVING sum(amount) != 0")
+    params = {"as_of": as_of.isoformat(),
+              **{f"e{i}": edge.isoformat() for i, edge in enumerate(edges)}}
+    # amounts are stored as integer cents (app.models.types.Cents)
+    return {pid: [Decimal(v).scaleb(-2) for v in values]
+            for pid, *values in s.execute(q, params)}
+
+
+def _bucket_sql(edges: int) -> list[str]:
+    """Per bucket, the SQL condition on service_date (edge parameters :e0 … newest first)."""
+    out = []
+    for i in range(edges + 1):
         conds = []
-        if i < len(edges):
-            conds.append(col >= edges[i])
+        if i < edges:
+            conds.append(f"service_date >= :e{i}")
         if i > 0:
-            conds.append(col < edges[i - 1])
-        out.append(conds)
+            conds.append(f"service_date < :e{i - 1}")
+        out.append(" AND ".join(conds))
     return out
 
 
 def _patient_names(s: Session, ids: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for i in range(0, len(ids), 900):
-        for p in s.scalars(select(Patient).where(Patient.id.in_(ids[i:i + 900]))):
-            out[p.id] = f"{p.last_name}, {p.first_name} ({p.mrn})"
+        q = select(Patient.id, Patient.last_name, Patient.first_name, Patient.mrn).where(
+            Patient.id.in_(ids[i:i + 900]))
+        for pid, last, first, mrn in s.execute(q):
+            out[pid] = f"{last}, {first} ({mrn})"
     return out
 
 

@@ -224,6 +224,8 @@ class LedgerLine:
     owed_by: str  # the payer's name, or "Patient"
     amount: Decimal
     balance: Decimal  # running balance of the account after this entry
+    charge_line_id: int | None = None  # the visit line (None: the account itself)
+    coverage_id: int | None = None  # who owes it (None: the patient)
 
 
 @dataclass(frozen=True)
@@ -681,7 +683,7 @@ def _ledger_rows(entries: Sequence[LedgerEntry], n: _Names) -> tuple[LedgerLine,
         rows.append(LedgerLine(e.id, e.entry_date, e.kind, KIND_LABELS.get(e.kind, e.kind),
                                describe_entry(e, n), e.encounter_id, e.service_date,
                                line.code if line else "", n.party(e.payer_id), e.amount,
-                               running))
+                               running, e.charge_line_id, e.coverage_id))
     return tuple(rows)
 
 

@@ -16,7 +16,18 @@ from app.formats.x12.x835 import ServicePayment
 from app.services import Services
 from app.ui import main_window as mw
 from app.ui.tabs.payments.services import PaymentsServices
-from app.ui.tabs.payments_tab import AGING, CALLS, LETTERS, QUEUES, REMITTANCES, PaymentsTab
+from app.ui.tabs.payments_tab import (
+    AGING,
+    CALLS,
+    DAY_CLOSE,
+    DESK,
+    EOB,
+    LEDGER,
+    LETTERS,
+    QUEUES,
+    REMITTANCES,
+    PaymentsTab,
+)
 from tests.unit.claim_fixtures import Clinic, clinic
 from tests.unit.test_coding import sign_in_as
 from tests.unit.test_remittances import clp, era, sent, svc
@@ -36,13 +47,16 @@ def make_tab(qtbot, sv: Services) -> PaymentsTab:
 
 
 def test_pages_follow_the_role(qtbot, admin: Services) -> None:
-    assert list(make_tab(qtbot, admin).pages) == [REMITTANCES, QUEUES, CALLS, AGING, LETTERS]
+    assert list(make_tab(qtbot, admin).pages) == [DESK, EOB, REMITTANCES, LEDGER, QUEUES, CALLS,
+                                                  AGING, DAY_CLOSE, LETTERS]
     sign_in_as(admin, "biller")
-    assert list(make_tab(qtbot, admin).pages) == [REMITTANCES, QUEUES, CALLS, AGING]
+    assert list(make_tab(qtbot, admin).pages) == [DESK, EOB, REMITTANCES, LEDGER, QUEUES, CALLS,
+                                                  AGING, DAY_CLOSE]
     sign_in_as(admin, "front_desk")
-    assert not mw._can_use_payments(admin.ctx)
-    sign_in_as(admin, "coder")
-    assert not mw._can_use_payments(admin.ctx)
+    assert mw._can_use_payments(admin.ctx)
+    assert list(make_tab(qtbot, admin).pages) == [DESK]
+    sign_in_as(admin, "coder")  # coders read the ledger (as in the Coding tab), nothing else
+    assert list(make_tab(qtbot, admin).pages) == [LEDGER]
 
 
 def test_an_835_is_shown_matched_then_posted(qtbot, admin: Services, c: Clinic,

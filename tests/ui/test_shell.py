@@ -365,7 +365,8 @@ def test_real_registry_shows_admin_tab_by_role(qtbot, monkeypatch, admin: Servic
     monkeypatch.setattr(mw, "ask_new_password", lambda *a, **k: True)
     coder = mw.MainWindow(admin, idle_ms=0)
     qtbot.addWidget(coder)
-    assert list(coder.tabs_by_slug) == ["history", "benefits", "coding", "admin"]
+    assert list(coder.tabs_by_slug) == ["history", "benefits", "coding", "payments",
+                                         "admin"]
     tab = coder.tabs_by_slug["admin"]
     assert tab.is_available("payers") and tab.is_available("roles")
     assert not tab.is_available("users") and not tab.is_available("audit")

@@ -13,8 +13,9 @@ from app.services.permissions import Permission
 from app.ui.tabs.payments.services import PaymentsServices
 from app.ui.widgets.paged_tab import PagedTab, PageSpec
 
-REMITTANCES, QUEUES, CALLS, AGING, LETTERS = ("Remittances", "Work queues", "Calls", "Aging",
-                                              "Appeal letters")
+DESK, EOB, REMITTANCES, LEDGER = "Desk payment", "Post EOB", "Remittances", "Ledger"
+QUEUES, CALLS, AGING, DAY_CLOSE, LETTERS = ("Work queues", "Calls", "Aging", "Day close",
+                                            "Appeal letters")
 
 
 def _remittances(sv: PaymentsServices) -> QWidget:
@@ -27,6 +28,30 @@ def _aging(sv: PaymentsServices) -> QWidget:
     from app.ui.tabs.payments.aging_page import AgingPage
 
     return AgingPage(sv)
+
+
+def _desk(sv: PaymentsServices) -> QWidget:
+    from app.ui.tabs.payments.desk_page import DeskPage
+
+    return DeskPage(sv)
+
+
+def _eob(sv: PaymentsServices) -> QWidget:
+    from app.ui.tabs.payments.eob_page import EobPage
+
+    return EobPage(sv)
+
+
+def _ledger(sv: PaymentsServices) -> QWidget:
+    from app.ui.tabs.payments.ledger_page import LedgerPage
+
+    return LedgerPage(sv)
+
+
+def _day(sv: PaymentsServices) -> QWidget:
+    from app.ui.tabs.payments.day_page import DayPage
+
+    return DayPage(sv)
 
 
 def _queues(sv: PaymentsServices) -> QWidget:
@@ -55,15 +80,31 @@ def _can_post(ctx: UserContext) -> bool:
     return ctx.can(Permission.POST_PAYMENTS)
 
 
+def _can_take(ctx: UserContext) -> bool:
+    return ctx.can(Permission.TAKE_PAYMENTS)
+
+
+def _can_see_ledger(ctx: UserContext) -> bool:
+    return ctx.can(Permission.VIEW_LEDGER)
+
+
+def _can_close(ctx: UserContext) -> bool:
+    return ctx.can(Permission.CLOSE_DAY)
+
+
 def _can_follow_up(ctx: UserContext) -> bool:
     return ctx.can(Permission.WORK_FOLLOW_UP)
 
 
 PAGES: tuple[PageSpec, ...] = (
+    PageSpec(DESK, _desk, _can_take),
+    PageSpec(EOB, _eob, _can_post),
     PageSpec(REMITTANCES, _remittances, _can_post),
+    PageSpec(LEDGER, _ledger, _can_see_ledger),
     PageSpec(QUEUES, _queues, _can_follow_up),
     PageSpec(CALLS, _calls, _can_follow_up),
     PageSpec(AGING, _aging, _can_follow_up),
+    PageSpec(DAY_CLOSE, _day, _can_close),
     PageSpec(LETTERS, _letters, _can_edit_letters),
 )
 
