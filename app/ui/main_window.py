@@ -81,7 +81,7 @@ def _claims_tab(sv: Services, parent: QWidget) -> QWidget:
 
     return ClaimsTab(ctx=sv.ctx, claims=sv.claims, submissions=sv.submissions,
                      directory=sv.directory, settings=sv.settings, patients=sv.patients,
-                     coverage=sv.coverage, parent=parent)
+                     coverage=sv.coverage, calls=sv.payer_calls, parent=parent)
 
 
 def _payments_tab(sv: Services, parent: QWidget) -> QWidget:

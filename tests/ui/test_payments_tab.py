@@ -172,3 +172,27 @@ def test_code_lists_are_imported_from_the_remittances_page(qtbot, admin: Service
     good.write_text("Code,Description\nN130,Consult plan benefit documents.\n")
     page.import_code_list(good, "rarc")
     assert page.code_lists.text() == "Code lists imported: CARC 0, RARC 1"
+
+
+def test_a_claims_calls_show_in_its_editor(qtbot, admin: Services, c: Clinic,
+                                           tmp_path: Path) -> None:
+    from app.services.payer_calls import CallData
+    from app.services.printers import PrinterCalibration
+    from app.ui.tabs.claims_tab import ClaimsTab
+
+    v = sent(admin, c, 1, "99213", tmp=tmp_path)
+    admin.payer_calls.log_call(CallData(c.payer_id, (v.id,), "Claim on file, in review.",
+                                        "paid_soon", representative="Rae", reference="R-77",
+                                        promised_action="Pay next run",
+                                        promised_on=v.lines[0].dos.replace(year=2099)))
+    tab = ClaimsTab(ctx=admin.ctx, claims=admin.claims, submissions=admin.submissions,
+                    directory=admin.directory, settings=admin.settings, patients=admin.patients,
+                    coverage=admin.coverage, calls=admin.payer_calls,
+                    calibration=PrinterCalibration(tmp_path / "cfg"))
+    qtbot.addWidget(tab)
+    tab.open_claim(v.id)
+    editor = tab.page("Claims").editor
+    assert editor is not None and editor.calls is not None
+    assert editor.tabs.tabText(3) == "Payer calls (1)"
+    assert editor.calls.table.item(0, 2).text() == "R-77"
+    assert "Pay next run" in editor.calls.table.item(0, 5).text()

@@ -12,6 +12,7 @@ from app.services.context import UserContext
 from app.services.coverage import CoverageService
 from app.services.directory import DirectoryService
 from app.services.patients import PatientService
+from app.services.payer_calls import PayerCallService
 from app.services.permissions import Permission
 from app.services.printers import PrinterCalibration
 from app.services.settings import SettingsService
@@ -54,9 +55,11 @@ class ClaimsTab(PagedTab):
                  submissions: SubmissionService, directory: DirectoryService,
                  settings: SettingsService, patients: PatientService,
                  coverage: CoverageService, calibration: PrinterCalibration | None = None,
+                 calls: PayerCallService | None = None,
                  pages: tuple[PageSpec, ...] = PAGES, parent: QWidget | None = None) -> None:
         sv = ClaimsServices(ctx, claims, submissions, directory, settings, patients, coverage,
-                            calibration or PrinterCalibration())
+                            calibration or PrinterCalibration(),
+                            calls if ctx.can(Permission.WORK_FOLLOW_UP) else None)
         super().__init__(sv, ctx, pages, parent)
         if CLAIMS in self.pages:
             self.pages[CLAIMS].openEncounter.connect(self.code_visit)

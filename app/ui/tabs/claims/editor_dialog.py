@@ -41,6 +41,7 @@ from app.ui.tabs.claims import (
     read_only_table,
     status_text,
 )
+from app.ui.tabs.claims.calls_panel import CallsPanel
 from app.ui.tabs.claims.fixes import FixOpener
 from app.ui.tabs.claims.header_form import COLUMN_STARTS, form_values, header_from, header_specs
 from app.ui.tabs.claims.lines_panel import LinesPanel
@@ -89,6 +90,9 @@ class ClaimEditor(QDialog):
         for page, text in ((self.details, "Claim details"), (self.lines, "Lines"),
                            (self.history, "History")):
             self.tabs.addTab(page, text)
+        self.calls = CallsPanel(self._sv.calls) if self._sv.calls is not None else None
+        if self.calls is not None:
+            self.tabs.addTab(self.calls, "Payer calls")
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.tabs)
         split.addWidget(self.scrub)
@@ -169,6 +173,8 @@ class ClaimEditor(QDialog):
         self.tabs.setTabText(1, f"Lines ({len(view.lines)})")
         fill_table(self.history, [(f"{h.at.astimezone():%m/%d/%Y %H:%M}", status_text(h.status),
                                    h.by, h.detail) for h in view.history])
+        if self.calls is not None:
+            self.tabs.setTabText(3, f"Payer calls ({self.calls.show_claim(view.id)})")
         self._enable(view)
 
     @staticmethod

@@ -10,6 +10,7 @@ from app.services.context import UserContext
 from app.services.coverage import CoverageService
 from app.services.directory import DirectoryService
 from app.services.patients import PatientService
+from app.services.payer_calls import PayerCallService
 from app.services.printers import PrinterCalibration
 from app.services.settings import SettingsService
 from app.services.submissions import SubmissionService
@@ -25,3 +26,4 @@ class ClaimsServices:
     patients: PatientService  # the patient dialog a scrubber issue may point at
     coverage: CoverageService  # the coverage dialog a scrubber issue may point at
     calibration: PrinterCalibration  # this workstation's printer offsets
+    calls: PayerCallService | None = None  # the calls logged about a claim (follow-up roles)
