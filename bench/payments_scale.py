@@ -140,7 +140,9 @@ def _era(claims: list[tuple[int, list[tuple[int, str, Decimal, Decimal]]]]) -> b
                         credit_debit="C", method="ACH", paid_on=date.today(),
                         trace_number="BENCH5000", trace_payer_id="1999999999",
                         payer_name="BENCH PAYER", payer_id="BENCH", payee_name="DEMO CLINIC",
-                        claims=tuple(pays))
+                        payee_tax_id="991234567", payer_street="PO BOX 5000",
+                        payer_city="ALBANY", payer_state="NY", payer_zip="12220",
+                        payer_phone="8005550100", claims=tuple(pays))
     env = Envelope("ZZ", "BENCHPAYER", "ZZ", "DEMOCLINIC", 5000, 5000, 1)
     return build_835([r], env).encode()
 
