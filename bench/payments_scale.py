@@ -191,7 +191,9 @@ def era_post_5000(ctx: Context) -> Result:
     posted = summary.checks[0].posted
     return Result(round(total_s, 2), "s", {
         "claims": len(remits[0].claims), "matched": summary.checks[0].matched,
-        "denials": posted.denials if posted else 0, "file_kib": round(len(data) / 1024, 1),
+        "denials": posted.denials if posted else 0,
+        "secondary_claims_built": len(posted.secondary_claims) if posted else 0,
+        "file_kib": round(len(data) / 1024, 1),
         "our_read_s": round(ours_s, 3), "pyx12_segment_read_s": round(plain_s, 3),
         "pyx12_context_read_s": round(context_s, 3),
         "pyx12_context_to_ours_ratio": round(context_s / ours_s, 1) if ours_s else None})

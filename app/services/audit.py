@@ -51,9 +51,12 @@ def append_event(
     The head row is updated first: that takes SQLite's write lock before the previous hash is
     read, so two writers cannot chain onto the same event. Returns the event's `seq`.
     """
+    # synchronize_session=False: the head row is never loaded as an object, and letting the
+    # ORM search the session for it costs a scan of every object a long posting holds.
     row = s.execute(
         update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
         .returning(AuditHead.seq, AuditHead.last_hash)
+        .execution_options(synchronize_session=False)
     ).one()
     ev: dict[str, Any] = {
         "seq": row.seq,
@@ -69,7 +72,8 @@ def append_event(
     ev["prev_hash"] = row.last_hash
     ev["hash"] = event_hash(row.last_hash, ev)
     s.add(AuditEvent(**ev))
-    s.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=ev["hash"]))
+    s.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=ev["hash"])
+              .execution_options(synchronize_session=False))
     return int(row.seq)
 
 

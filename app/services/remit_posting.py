@@ -27,9 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import UserError
@@ -39,6 +39,7 @@ from app.models import (
     ChargeLine,
     Claim,
     ClaimPayment,
+    ClaimStatusEvent,
     ContractRate,
     Coverage,
     CoverageRank,
@@ -56,6 +57,7 @@ from app.models import (
 from app.models.claims import ACCEPTED, DENIED, PAID
 from app.models.ledger import ADJUSTMENT, INSURANCE_PAYMENT, REVERSAL, TRANSFER
 from app.models.payments import ERA
+from app.models.types import utcnow
 from app.models.work import DONE, OPEN
 from app.services.adjustment_code_lists import imported_descriptions
 from app.services.audit import append_event
@@ -192,6 +194,8 @@ class CheckPoster:
         self.exception_rows: list[dict[str, Any]] = []
         self.denial_rows: list[dict[str, Any]] = []
         self.ledger: list[dict[str, Any]] = []
+        self.status_rows: list[dict[str, Any]] = []  # claim status history
+        self.claim_rows: list[dict[str, Any]] = []  # claims' new status and dates
         self.rates: dict[tuple[str, str], list[ContractRate]] = {}
         self.carc = imported_descriptions(s, "carc")  # for codes our own wording lacks
         self.rem = Remittance(source=source, x12_file_id=x12_file_id, payer_id=plan.payer_id,
@@ -247,13 +251,23 @@ class CheckPoster:
             self.rates.setdefault((str(rate.payer_id), rate.code), []).append(rate)
 
     def _flush_bulk(self) -> None:
+        """Objects added the ORM way first, then the bulk rows through Core (executemany on
+        the tables: the ORM's bulk path costs several times more per row)."""
         self.s.flush()
         for model, rows in ((ClaimPayment, self.cp_rows), (LinePayment, self.line_rows),
                             (RemitAdjustment, self.adj_rows),
                             (RemitException, self.exception_rows),
-                            (Denial, self.denial_rows), (LedgerEntry, self.ledger)):
+                            (Denial, self.denial_rows), (LedgerEntry, self.ledger),
+                            (ClaimStatusEvent, self.status_rows)):
             if rows:
-                self.s.execute(insert(model), rows)
+                self.s.execute(cast(Table, model.__table__).insert(), rows)
+        if self.claim_rows:
+            table = cast(Table, Claim.__table__)
+            # the version moves on, so a clerk with the claim open is told it changed
+            self.s.execute(update(table).where(table.c.id == bindparam("cid")).values(
+                status=bindparam("new_status"), adjudicated_on=bindparam("adjudicated"),
+                payer_claim_number=bindparam("number"), version=table.c.version + 1),
+                self.claim_rows)
 
     # --- one claim ---------------------------------------------------------------------------
     def _claim(self, m: ClaimMatch, claim: x835.ClaimPayment) -> None:
@@ -399,13 +413,16 @@ class CheckPoster:
     # --- what follows from the adjudication --------------------------------------------------
     def _claim_status(self, c: Claim, claim: x835.ClaimPayment, denied: list[Any],
                       lines: list[_Line]) -> None:
-        if claim.payer_claim_number:
-            c.payer_claim_number = claim.payer_claim_number[:50]
-        c.adjudicated_on = self.plan.remittance.paid_on or self.day
+        """The claim's new status and its history step, written in bulk with the rest."""
         status = DENIED if claim.paid == 0 and (claim.is_denied or denied) else PAID
         word = "denied" if status == DENIED else f"paid ${claim.paid:,.2f}"
-        add_event(self.s, c, status, self.user.username,
-                  f"Payer {word} (check {self.plan.remittance.trace_number}).")
+        self.claim_rows.append(dict(
+            cid=c.id, new_status=status, adjudicated=self.plan.remittance.paid_on or self.day,
+            number=claim.payer_claim_number[:50] or c.payer_claim_number))
+        self.status_rows.append(dict(
+            claim_id=c.id, status=status, submission_id=None, at=utcnow(),
+            by=self.user.username,
+            detail=f"Payer {word} (check {self.plan.remittance.trace_number})."))
 
     def _denials(self, c: Claim, cp_id: int, claim: x835.ClaimPayment,
                  denied: list[tuple[_Line, x835.Adjustment]]) -> None:
