@@ -23,7 +23,7 @@ AGES = (0, 30, 31, 60, 61, 90, 91, 120, 121, 400)
 EXPECTED_BUCKET = (0, 0, 1, 1, 2, 2, 3, 3, 4, 4)
 
 
-@pytest.mark.parametrize(("age", "bucket"), zip(AGES, EXPECTED_BUCKET, strict=True))
+@pytest.mark.parametrize(("age", "bucket"), list(zip(AGES, EXPECTED_BUCKET, strict=True)))
 def test_bucket_boundaries(age: int, bucket: int) -> None:
     assert bucket_of(age) == bucket
 
