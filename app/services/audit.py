@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, AuditHead
@@ -75,6 +75,44 @@ def append_event(
     s.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=ev["hash"])
               .execution_options(synchronize_session=False))
     return int(row.seq)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event for `append_events` (the same fields `append_event` takes)."""
+
+    action: str
+    entity: str = ""
+    entity_id: object = ""
+    patient_id: int | None = None
+    details: Mapping[str, Any] | None = None
+
+
+def append_events(s: Session, actor: CurrentUser | None, events: Sequence[Event]) -> None:
+    """Many events at once inside the caller's transaction (posting a remittance builds
+    hundreds of claims): the head moves by their count in one statement, the chain is
+    computed here and the rows go in through Core, exactly as `append_event` one by one."""
+    if not events:
+        return
+    row = s.execute(
+        update(AuditHead).where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + len(events)).returning(AuditHead.seq, AuditHead.last_hash)
+        .execution_options(synchronize_session=False)).one()
+    at = utcnow().replace(microsecond=0)
+    prev, rows = row.last_hash, []
+    for seq, e in enumerate(events, start=row.seq - len(events) + 1):
+        ev: dict[str, Any] = {
+            "seq": seq, "at": at, "user_id": actor.id if actor else None,
+            "username": actor.username if actor else SYSTEM, "action": e.action,
+            "entity": e.entity, "entity_id": "" if e.entity_id is None else str(e.entity_id),
+            "patient_id": e.patient_id,
+            "details": json.dumps(dict(e.details), sort_keys=True) if e.details else ""}
+        ev["prev_hash"] = prev
+        ev["hash"] = prev = event_hash(prev, ev)
+        rows.append(ev)
+    s.execute(cast(Table, AuditEvent.__table__).insert(), rows)
+    s.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev)
+              .execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True)

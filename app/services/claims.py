@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -71,8 +71,9 @@ if TYPE_CHECKING:
 MAX_DIAGNOSES = 12
 MAX_LINES = 50
 LETTERS = "ABCDEFGHIJKL"
-# Claims that still bill their lines: a charge line is on at most one of these per sequence.
-LIVE_STATUSES = (DRAFT, READY, SUBMITTED, ACCEPTED, REJECTED)
+# Claims that bill their lines (adjudicated ones too): a charge line is on at most one of
+# these per sequence; replaced and voided claims gave their lines up.
+LIVE_STATUSES = (DRAFT, READY, SUBMITTED, ACCEPTED, REJECTED, PAID, DENIED)
 SEQUENCES = {1: "P", 2: "S", 3: "T"}
 OTHER_DATE_QUALIFIERS = {"454": "Initial treatment", "304": "Latest visit or consultation",
                          "453": "Acute manifestation of a chronic condition",
@@ -200,7 +201,17 @@ class ClaimRow:
     lines: int
 
 
-def claim_number(c: Claim) -> str:
+class Numbered(Protocol):
+    """A claim, or a light row of one, as far as its number goes."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def revision(self) -> int: ...
+
+
+def claim_number(c: Numbered) -> str:
     """CLM01 (the 835 returns it in CLP01): the claim id, with the revision after an edit of
     a rejected claim so each version sent has its own number."""
     return str(c.id) if c.revision == 1 else f"{c.id}R{c.revision}"
@@ -208,7 +219,11 @@ def claim_number(c: Claim) -> str:
 
 def line_control_number(line: ServiceLine) -> str:
     """REF*6R: unique per claim line and stable for the life of the line."""
-    return f"L{line.id}"
+    return control_number_of(line.id)
+
+
+def control_number_of(service_line_id: int) -> str:
+    return f"L{service_line_id}"
 
 
 def display_name(p: Patient) -> str:
@@ -340,11 +355,16 @@ def _encounter_lines(s: Session, enc: Encounter) -> list[ChargeLine]:
                           .order_by(ChargeLine.line_no)))
 
 
+def line_values(claim_id: int, n: int, ln: ChargeLine, pos: str) -> dict[str, Any]:
+    """A new claim's line `n` copied from the visit's charge line."""
+    return dict(claim_id=claim_id, charge_line_id=ln.id, line_no=n, dos=ln.dos, pos=pos,
+                code=ln.code, modifiers=ln.modifiers, pointers=ln.pointers, units=ln.units,
+                charge=ln.charge, ndc=ln.ndc, ndc_unit=ln.ndc_unit,
+                ndc_quantity=ln.ndc_quantity)
+
+
 def _copy_line(claim_id: int, n: int, ln: ChargeLine, pos: str) -> ServiceLine:
-    return ServiceLine(claim_id=claim_id, charge_line_id=ln.id, line_no=n, dos=ln.dos, pos=pos,
-                     code=ln.code, modifiers=ln.modifiers, pointers=ln.pointers, units=ln.units,
-                     charge=ln.charge, ndc=ln.ndc, ndc_unit=ln.ndc_unit,
-                     ndc_quantity=ln.ndc_quantity)
+    return ServiceLine(**line_values(claim_id, n, ln, pos))
 
 
 def build_claim(s: Session, user: CurrentUser, enc: Encounter, rank: int,
@@ -392,13 +412,19 @@ def _coverage_for(s: Session, enc: Encounter, rank: int) -> Coverage:
                     f"{enc.date:%m/%d/%Y}. Add or date it in the Benefits tab first.")
 
 
+def claim_values(user: CurrentUser, enc: Encounter, cov: Coverage, sequence: str,
+                 diagnoses: list[str]) -> dict[str, Any]:
+    """A new claim's header from the visit and the coverage billed."""
+    return dict(patient_id=enc.patient_id, encounter_id=enc.id, coverage_id=cov.id,
+                payer_id=cov.payer_id, sequence=sequence, diagnoses=",".join(diagnoses),
+                rendering_provider_id=enc.provider_id, facility_id=enc.facility_id,
+                accept_assignment=True, benefits_assigned=cov.assignment_on_file or False,
+                release_of_information=cov.release_on_file or False, created_by=user.username)
+
+
 def _new_claim(s: Session, user: CurrentUser, enc: Encounter, cov: Coverage, sequence: str,
                diagnoses: list[str]) -> Claim:
-    c = Claim(patient_id=enc.patient_id, encounter_id=enc.id, coverage_id=cov.id,
-              payer_id=cov.payer_id, sequence=sequence, diagnoses=",".join(diagnoses),
-              rendering_provider_id=enc.provider_id, facility_id=enc.facility_id,
-              accept_assignment=True, benefits_assigned=cov.assignment_on_file or False,
-              release_of_information=cov.release_on_file or False, created_by=user.username)
+    c = Claim(**claim_values(user, enc, cov, sequence, diagnoses))
     s.add(c)
     s.flush()
     return c

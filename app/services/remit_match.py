@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.formats.x12 import x835
-from app.models import Claim, ClaimPayment, Payer, Remittance, ServiceLine
+from app.models import ChargeLine, Claim, ClaimPayment, Payer, Remittance, ServiceLine
 from app.services.claims import claim_number
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
@@ -82,6 +84,7 @@ class CheckPlan:
     duplicate: str
     balance_problems: tuple[str, ...]
     claims: tuple[ClaimMatch, ...]
+    lookup: Lookup | None = field(default=None, compare=False, repr=False)  # what was read
 
     @property
     def matched(self) -> int:
@@ -116,26 +119,72 @@ def _duplicate(s: Session, key: str, trace: str) -> str:
             f"{old.posted_at:%m/%d/%Y} by {old.posted_by}; it is not posted twice.")
 
 
+class ClaimRef(NamedTuple):
+    """What matching and posting read of one of our claims (plain rows: an ERA of
+    thousands of claims must not build thousands of ORM objects)."""
+
+    id: int
+    patient_id: int
+    encounter_id: int | None
+    coverage_id: int
+    payer_id: int
+    sequence: str
+    revision: int
+    payer_claim_number: str
+
+
+class LineRef(NamedTuple):
+    """One of our claim's lines, with its charge line's visit and date of service."""
+
+    id: int
+    claim_id: int
+    line_no: int
+    charge_line_id: int
+    code: str
+    modifiers: str
+    dos: date
+    units: Decimal
+    charge: Decimal
+    encounter_id: int
+    service_date: date
+
+
+_CLAIM_COLUMNS = (Claim.id, Claim.patient_id, Claim.encounter_id, Claim.coverage_id,
+                  Claim.payer_id, Claim.sequence, Claim.revision, Claim.payer_claim_number)
+_LINE_QUERY = (select(ServiceLine.id, ServiceLine.claim_id, ServiceLine.line_no,
+                      ServiceLine.charge_line_id, ServiceLine.code, ServiceLine.modifiers,
+                      ServiceLine.dos, ServiceLine.units, ServiceLine.charge,
+                      ChargeLine.encounter_id, ChargeLine.dos)
+               .join(ChargeLine, ChargeLine.id == ServiceLine.charge_line_id)
+               .order_by(ServiceLine.claim_id, ServiceLine.line_no))
+
+
 class Lookup:
     """The claims and lines an 835 names, read in a few queries (an ERA of thousands of
-    claims must not cost a query per claim)."""
+    claims must not cost a query per claim); the poster reads them from here too."""
 
     CHUNK = 900
 
     def __init__(self, s: Session, numbers: Sequence[str]) -> None:
         self.s = s
         ids = sorted({int(m.group(1)) for n in numbers if (m := _OURS.match(n.strip()))})
-        self.claims: dict[int, Claim] = {}
-        self.lines: dict[int, list[ServiceLine]] = {}
+        self.claims: dict[int, ClaimRef] = {}
+        self.lines: dict[int, list[LineRef]] = {}
+        self.by_line: dict[int, LineRef] = {}
         for i in range(0, len(ids), self.CHUNK):
             part = ids[i:i + self.CHUNK]
-            self.claims.update((c.id, c) for c in s.scalars(select(Claim)
-                                                             .where(Claim.id.in_(part))))
-            for ln in s.scalars(select(ServiceLine).where(ServiceLine.claim_id.in_(part))
-                                .order_by(ServiceLine.claim_id, ServiceLine.line_no)):
-                self.lines.setdefault(ln.claim_id, []).append(ln)
+            self._read(Claim.id.in_(part), ServiceLine.claim_id.in_(part))
 
-    def claim(self, number: str) -> Claim | None:
+    def _read(self, claims: Any, lines: Any) -> None:
+        for claim_row in self.s.execute(select(*_CLAIM_COLUMNS).where(claims)):
+            self.claims[claim_row[0]] = ClaimRef(*claim_row)
+            self.lines.setdefault(claim_row[0], [])
+        for line_row in self.s.execute(_LINE_QUERY.where(lines)):
+            ref = LineRef(*line_row)
+            self.lines[ref.claim_id].append(ref)
+            self.by_line[ref.id] = ref
+
+    def claim(self, number: str) -> ClaimRef | None:
         m = _OURS.match(number.strip())
         if m is None:
             return None
@@ -144,27 +193,29 @@ class Lookup:
             return None
         return c
 
-    def claim_lines(self, c: Claim) -> list[ServiceLine]:
-        if c.id not in self.lines:  # found by the payer's claim number: not preloaded
-            self.lines[c.id] = list(self.s.scalars(
-                select(ServiceLine).where(ServiceLine.claim_id == c.id)
-                .order_by(ServiceLine.line_no)))
+    def by_payer_number(self, payer_number: str) -> ClaimRef | None:
+        """The latest of our claims the payer numbered so (a 277CA or earlier remittance)."""
+        if not payer_number:
+            return None
+        found = self.s.scalar(select(Claim.id).where(Claim.payer_claim_number == payer_number)
+                              .order_by(Claim.id.desc()).limit(1))
+        if found is None:
+            return None
+        if found not in self.claims:
+            self._read(Claim.id == found, ServiceLine.claim_id == found)
+        return self.claims[found]
+
+    def claim_lines(self, c: ClaimRef) -> list[LineRef]:
         return self.lines[c.id]
 
 
-def _claim_by_payer_number(s: Session, payer_number: str) -> Claim | None:
-    if not payer_number:
-        return None
-    return s.scalars(select(Claim).where(Claim.payer_claim_number == payer_number)
-                     .order_by(Claim.id.desc())).first()
 
-
-def _by_control(svc: x835.ServicePayment, lines: dict[int, ServiceLine]) -> int | None:
+def _by_control(svc: x835.ServicePayment, lines: dict[int, LineRef]) -> int | None:
     m = _CONTROL.match(svc.control_number.strip())
     return int(m.group(1)) if m and int(m.group(1)) in lines else None
 
 
-def _same_day(svc: x835.ServicePayment, ln: ServiceLine) -> bool:
+def _same_day(svc: x835.ServicePayment, ln: LineRef) -> bool:
     return svc.dos_from is None or svc.dos_from == ln.dos
 
 
@@ -180,7 +231,7 @@ def _codes(svc: x835.ServicePayment) -> tuple[str, tuple[str, ...]]:
     return svc.code, svc.modifiers
 
 
-def _line_matches(claim: x835.ClaimPayment, lines: Sequence[ServiceLine]) -> list[LineMatch]:
+def _line_matches(claim: x835.ClaimPayment, lines: Sequence[LineRef]) -> list[LineMatch]:
     by_id = {ln.id: ln for ln in lines}
     free = dict(by_id)
     out: list[LineMatch] = []
@@ -207,7 +258,8 @@ def _line_matches(claim: x835.ClaimPayment, lines: Sequence[ServiceLine]) -> lis
     return out
 
 
-def _reversed_payment(s: Session, c: Claim, claim: x835.ClaimPayment) -> ClaimPayment | None:
+def _reversed_payment(s: Session, c: ClaimRef, claim: x835.ClaimPayment
+                      ) -> ClaimPayment | None:
     q = (select(ClaimPayment).where(ClaimPayment.claim_id == c.id,
                                     ClaimPayment.reversed.is_(False),
                                     ClaimPayment.status_code != "22")
@@ -230,7 +282,7 @@ def match_claim(s: Session, look: Lookup, i: int, claim: x835.ClaimPayment) -> C
     """How one CLP is placed (see the module docstring)."""
     c, how, sure = look.claim(claim.claim_id), "our claim number", HIGH
     if c is None:
-        c, how, sure = _claim_by_payer_number(s, claim.payer_claim_number), \
+        c, how, sure = look.by_payer_number(claim.payer_claim_number), \
             "payer claim number", MEDIUM
     if c is None:
         return _unmatched(i, claim, "The claim number is not one of this clinic's claims.")
@@ -260,4 +312,5 @@ def plan_check(s: Session, r: x835.Remittance) -> CheckPlan:
         payer = s.get(Payer, ids.pop()) if len(ids) == 1 else None
     label = payer.name if payer is not None else (r.payer_name or key)
     return CheckPlan(r, payer.id if payer is not None else None, label, key,
-                     _duplicate(s, key, r.trace_number), tuple(r.balance_problems()), claims)
+                     _duplicate(s, key, r.trace_number), tuple(r.balance_problems()), claims,
+                     look)

@@ -27,16 +27,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from app.errors import UserError
 from app.formats import adjustment_codes as codes
 from app.formats.x12 import x835
 from app.models import (
-    ChargeLine,
     Claim,
     ClaimPayment,
     ClaimStatusEvent,
@@ -44,14 +42,12 @@ from app.models import (
     Coverage,
     CoverageRank,
     Denial,
-    Encounter,
     LedgerEntry,
     LinePayment,
     ProviderAdjustment,
     RemitAdjustment,
     RemitException,
     Remittance,
-    ServiceLine,
     WorkItem,
 )
 from app.models.claims import ACCEPTED, DENIED, PAID
@@ -62,10 +58,11 @@ from app.models.work import DONE, OPEN
 from app.services.adjustment_code_lists import imported_descriptions
 from app.services.audit import append_event
 from app.services.billing_settings import BillingSettings
-from app.services.claims import add_event, build_claim
+from app.services.claims import add_event
 from app.services.context import CurrentUser
 from app.services.ledger import PATIENT, Bucket, posting_date
-from app.services.remit_match import CheckPlan, ClaimMatch
+from app.services.next_claims import NextClaim, build_next_claims
+from app.services.remit_match import CheckPlan, ClaimMatch, ClaimRef, LineRef, Lookup
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -101,7 +98,7 @@ class CheckResult:
 class _Line:
     """One of our lines with what the payer said about it (an SVC, or a prorated share)."""
 
-    sl: ServiceLine
+    sl: LineRef
     svc: x835.ServicePayment | None
     paid: Decimal
     adjustments: tuple[x835.Adjustment, ...]
@@ -119,31 +116,45 @@ class _Ids:
         return n
 
 
+class _Rank(NamedTuple):
+    patient_id: int
+    rank: int
+    valid_from: date
+    valid_to: date | None
+    coverage_id: int
+    payer_id: int
+    effective_from: date
+    effective_to: date | None
+
+    def on(self, day: date) -> bool:
+        return (self.valid_from <= day and (self.valid_to is None or self.valid_to >= day)
+                and self.effective_from <= day
+                and (self.effective_to is None or self.effective_to >= day))
+
+
 class _Coverages:
     """The patients' coverage order by date, read once for the whole check."""
 
     def __init__(self, s: Session, patient_ids: Sequence[int]) -> None:
-        self._ranks: dict[int, list[tuple[CoverageRank, Coverage]]] = defaultdict(list)
+        self._ranks: dict[int, list[_Rank]] = defaultdict(list)
         ids = sorted(set(patient_ids))
         for i in range(0, len(ids), 900):
-            q = (select(CoverageRank, Coverage).join(Coverage,
-                                                    Coverage.id == CoverageRank.coverage_id)
+            q = (select(CoverageRank.patient_id, CoverageRank.rank, CoverageRank.valid_from,
+                        CoverageRank.valid_to, Coverage.id, Coverage.payer_id,
+                        Coverage.effective_from, Coverage.effective_to)
+                 .join(Coverage, Coverage.id == CoverageRank.coverage_id)
                  .where(CoverageRank.patient_id.in_(ids[i:i + 900])))
-            for rank, cov in s.execute(q):
-                self._ranks[rank.patient_id].append((rank, cov))
+            for row in s.execute(q):
+                self._ranks[row[0]].append(_Rank(*row))
 
     def next_after(self, patient_id: int, coverage_id: int, day: date) -> Bucket:
         """Who owes what the coverage leaves: the next coverage that day, else the patient."""
-        live = sorted(((r.rank, c.id, c) for r, c in self._ranks[patient_id]
-                       if r.valid_from <= day and (r.valid_to is None or r.valid_to >= day)
-                       and c.effective_from <= day
-                       and (c.effective_to is None or c.effective_to >= day)),
-                      key=lambda t: (t[0], t[1]))
-        order = [c for _r, _i, c in live]
-        for pos, cov in enumerate(order):
-            if cov.id == coverage_id and pos + 1 < len(order):
+        order = sorted((r for r in self._ranks[patient_id] if r.on(day)),
+                       key=lambda r: (r.rank, r.coverage_id))
+        for pos, r in enumerate(order):
+            if r.coverage_id == coverage_id and pos + 1 < len(order):
                 nxt = order[pos + 1]
-                return Bucket(nxt.id, nxt.payer_id)
+                return Bucket(nxt.coverage_id, nxt.payer_id)
         return PATIENT
 
 
@@ -158,7 +169,7 @@ def _share(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     return parts + [amount - sum(parts, ZERO)]
 
 
-def _prorated(claim: x835.ClaimPayment, lines: Sequence[ServiceLine]) -> list[_Line]:
+def _prorated(claim: x835.ClaimPayment, lines: Sequence[LineRef]) -> list[_Line]:
     """A claim paid with no SVC loops: its payment and CAS spread over our lines."""
     weights = [ln.charge for ln in lines]
     paid = _share(claim.paid, weights)
@@ -197,6 +208,7 @@ class CheckPoster:
         self.status_rows: list[dict[str, Any]] = []  # claim status history
         self.claim_rows: list[dict[str, Any]] = []  # claims' new status and dates
         self.rates: dict[tuple[str, str], list[ContractRate]] = {}
+        self.next_claims: list[tuple[int, NextClaim]] = []  # (claim payment id, the claim)
         self.carc = imported_descriptions(s, "carc")  # for codes our own wording lacks
         self.rem = Remittance(source=source, x12_file_id=x12_file_id, payer_id=plan.payer_id,
                               payer_key=plan.payer_key, payer_name=plan.payer_label[:60],
@@ -222,6 +234,7 @@ class CheckPoster:
                                           reason_code=plb.reason[:2],
                                           reference=plb.reference[:50], amount=plb.amount))
             self.result.provider_adjustments += plb.amount
+        self._build_next_claims()
         self._flush_bulk()
         append_event(self.s, self.user, "remittance.post", entity="remittance",
                      entity_id=self.rem.id,
@@ -230,20 +243,11 @@ class CheckPoster:
         return self.result
 
     def _load(self, claim_ids: Sequence[int]) -> None:
-        ids = sorted(set(claim_ids))
-        self.claims: dict[int, Claim] = {}
-        self.lines: dict[int, ServiceLine] = {}
-        self.charge_lines: dict[int, ChargeLine] = {}
-        for i in range(0, len(ids), 900):
-            part = ids[i:i + 900]
-            self.claims.update((c.id, c) for c in self.s.scalars(
-                select(Claim).where(Claim.id.in_(part))))
-            for sl, cl in self.s.execute(select(ServiceLine, ChargeLine)
-                                         .join(ChargeLine,
-                                               ChargeLine.id == ServiceLine.charge_line_id)
-                                         .where(ServiceLine.claim_id.in_(part))):
-                self.lines[sl.id] = sl
-                self.charge_lines[cl.id] = cl
+        look = self.plan.lookup
+        if look is None:  # a plan made without reading the claims (not from plan_check)
+            look = Lookup(self.s, [str(i) for i in claim_ids])
+        self.claims: dict[int, ClaimRef] = look.claims
+        self.lines: dict[int, LineRef] = look.by_line
         self.coverages = _Coverages(self.s, [c.patient_id for c in self.claims.values()])
         payer_ids = {c.payer_id for c in self.claims.values()}
         for rate in self.s.scalars(select(ContractRate)
@@ -341,16 +345,18 @@ class CheckPoster:
                 for k, a in enumerate(claim.adjustments))) for i, ln in enumerate(out)]
         return out
 
-    def _adjudicated(self, c: Claim, cp_id: int, m: ClaimMatch,
+    def _adjudicated(self, c: ClaimRef, cp_id: int, m: ClaimMatch,
                      claim: x835.ClaimPayment) -> None:
         lines = self._our_lines(m, claim, cp_id)
         denied: list[tuple[_Line, x835.Adjustment]] = []
         moved_on: list[int] = []
+        next_to: Bucket | None = None
         for ln in lines:
             is_denied = _is_denied(claim, ln)
             nxt = self._post_line(c, cp_id, ln, is_denied)
             if nxt is not None:
                 moved_on.append(ln.sl.charge_line_id)
+                next_to = nxt
             if is_denied:
                 denied += [(ln, a) for a in ln.adjustments if a.group != "PR"]
             else:
@@ -360,13 +366,13 @@ class CheckPoster:
         self._claim_status(c, claim, denied, lines)
         if denied:
             self._denials(c, cp_id, claim, denied)
-        if moved_on and not claim.forwarded:
-            self._next_claim(c, moved_on)
+        if moved_on and next_to is not None and not claim.forwarded:
+            self._next_claim(c, cp_id, next_to, moved_on)
 
-    def _links(self, c: Claim, cp_id: int, sl: ServiceLine) -> dict[str, Any]:
-        cl = self.charge_lines[sl.charge_line_id]
-        return dict(patient_id=c.patient_id, entry_date=self.day, encounter_id=cl.encounter_id,
-                    charge_line_id=cl.id, service_date=cl.dos, claim_id=c.id,
+    def _links(self, c: ClaimRef, cp_id: int, sl: LineRef) -> dict[str, Any]:
+        return dict(patient_id=c.patient_id, entry_date=self.day, encounter_id=sl.encounter_id,
+                    charge_line_id=sl.charge_line_id, service_date=sl.service_date,
+                    claim_id=c.id,
                     service_line_id=sl.id, remittance_id=self.rem.id, claim_payment_id=cp_id,
                     posted_by=self.user.username)
 
@@ -380,7 +386,7 @@ class CheckPoster:
     def _words(self, a: x835.Adjustment) -> str:
         return f"{a.group}-{a.reason} {codes.describe_adjustment(a.group, a.reason, self.carc)}"
 
-    def _post_line(self, c: Claim, cp_id: int, ln: _Line, denied: bool) -> Bucket | None:
+    def _post_line(self, c: ClaimRef, cp_id: int, ln: _Line, denied: bool) -> Bucket | None:
         """The ledger entries of one line; returns the next coverage when PR moved to one."""
         base = self._links(c, cp_id, ln.sl)
         here = Bucket(c.coverage_id, c.payer_id)
@@ -411,7 +417,7 @@ class CheckPoster:
         return moved_to
 
     # --- what follows from the adjudication --------------------------------------------------
-    def _claim_status(self, c: Claim, claim: x835.ClaimPayment, denied: list[Any],
+    def _claim_status(self, c: ClaimRef, claim: x835.ClaimPayment, denied: list[Any],
                       lines: list[_Line]) -> None:
         """The claim's new status and its history step, written in bulk with the rest."""
         status = DENIED if claim.paid == 0 and (claim.is_denied or denied) else PAID
@@ -424,7 +430,7 @@ class CheckPoster:
             by=self.user.username,
             detail=f"Payer {word} (check {self.plan.remittance.trace_number})."))
 
-    def _denials(self, c: Claim, cp_id: int, claim: x835.ClaimPayment,
+    def _denials(self, c: ClaimRef, cp_id: int, claim: x835.ClaimPayment,
                  denied: list[tuple[_Line, x835.Adjustment]]) -> None:
         cats: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for ln, a in denied:
@@ -445,7 +451,7 @@ class CheckPoster:
                             due_on=self.day + timedelta(days=self.settings.denial_due_days),
                             created_by=self.user.username))
 
-    def _expected(self, c: Claim, sl: ServiceLine) -> Decimal | None:
+    def _expected(self, c: ClaimRef, sl: LineRef) -> Decimal | None:
         rates = [r for r in self.rates.get((str(c.payer_id), sl.code), [])
                  if r.effective_from <= sl.dos
                  and (r.effective_to is None or r.effective_to >= sl.dos)]
@@ -454,7 +460,7 @@ class CheckPoster:
         rate = next((by_mod[m] for m in mods if m in by_mod), by_mod.get(""))
         return None if rate is None else (rate * sl.units).quantize(CENT, ROUND_HALF_UP)
 
-    def _underpaid(self, c: Claim, ln: _Line) -> None:
+    def _underpaid(self, c: ClaimRef, ln: _Line) -> None:
         """A line allowed below the contract rate by more than the tolerance is chased."""
         if c.sequence != "P" or ln.svc is None:
             return
@@ -476,20 +482,24 @@ class CheckPoster:
             due_on=self.day + timedelta(days=self.settings.denial_due_days),
             created_by=self.user.username))
 
-    def _next_claim(self, c: Claim, charge_line_ids: list[int]) -> None:
+    def _next_claim(self, c: ClaimRef, cp_id: int, to: Bucket, charge_line_ids: list[int]) -> None:
         """The balance moved to the next coverage: a draft claim to it, carrying this
-        payer's adjudication (built from the remittance when the claim is printed or sent)."""
-        enc = self.s.get(Encounter, c.encounter_id) if c.encounter_id else None
+        payer's adjudication (built from the remittance when the claim is printed or sent).
+        Collected here, built for the whole check at once (`_build_next_claims`)."""
         rank = {"P": 2, "S": 3}.get(c.sequence)
-        if enc is None or rank is None:
+        if c.encounter_id is None or rank is None or to.coverage_id is None:
             return
-        try:
-            new = build_claim(self.s, self.user, enc, rank, charge_line_ids,
-                              note=f"Built after claim {c.id} was paid "
-                                   f"(check {self.plan.remittance.trace_number}).")
-        except UserError:
-            return  # already on a claim to that coverage (the clerk built it by hand)
-        self.result.secondary_claims.append(new.id)
+        self.next_claims.append((cp_id, NextClaim(
+            c.encounter_id, to.coverage_id, rank, tuple(charge_line_ids),
+            f"Built after claim {c.id} was paid (check {self.plan.remittance.trace_number}).")))
+
+    def _build_next_claims(self) -> None:
+        built = build_next_claims(self.s, self.user, [w for _i, w in self.next_claims])
+        rows = {row["id"]: row for row in self.cp_rows}
+        for (cp_id, _w), claim_id in zip(self.next_claims, built, strict=True):
+            if claim_id is not None:  # None: already on a claim to that coverage
+                rows[cp_id]["secondary_claim_id"] = claim_id
+                self.result.secondary_claims.append(claim_id)
 
     def _exception(self, cp_id: int, lp_id: int | None, reason: str, amount: Decimal) -> None:
         self.exception_rows.append(dict(remittance_id=self.rem.id, claim_payment_id=cp_id,
@@ -497,7 +507,7 @@ class CheckPoster:
                                         state="open"))
         self.result.exceptions.append(reason)
 
-    def _reverse(self, c: Claim, cp_id: int, m: ClaimMatch) -> None:
+    def _reverse(self, c: ClaimRef, cp_id: int, m: ClaimMatch) -> None:
         """CLP02 22: undo what the earlier payment posted; the claim waits for the payer."""
         prior = self.s.get(ClaimPayment, m.reverses_payment_id)
         assert prior is not None  # the plan found it
@@ -526,6 +536,8 @@ class CheckPoster:
                 WorkItem.reason.in_(("denial", "underpaid")))):
             w.state, w.closed_by = DONE, self.user.username
             w.note = (w.note + "\nClosed: the payer reversed this payment.").strip()
-        add_event(self.s, c, ACCEPTED, self.user.username,
+        claim = self.s.get(Claim, c.id)
+        assert claim is not None  # the plan read it
+        add_event(self.s, claim, ACCEPTED, self.user.username,
                   f"Payer reversed its payment (check {self.plan.remittance.trace_number}); "
                   "waiting for its new adjudication.")

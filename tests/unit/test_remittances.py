@@ -20,6 +20,7 @@ from app.formats.x12.x835 import Adjustment, ClaimPayment, ProviderAdjustment, R
 from app.formats.x12.x835 import ServicePayment as Svc
 from app.formats.x12.x835_write import build_835
 from app.models import (
+    AuditEvent,
     Claim,
     ContractRate,
     Denial,
@@ -239,6 +240,55 @@ def test_pr_goes_to_the_secondary_coverage_and_a_secondary_claim_is_built(
         D("15.00"), D("5.00"), D("0.00"))
     assert buckets(admin, v) == {"patient": D("5.00")}
     assert admin.claims.get(second.id).status == "paid"
+
+
+def test_secondary_claims_built_in_bulk_match_the_primary_visit_and_are_linked_and_audited(
+        admin: Services, c: Clinic, tmp_path: Path) -> None:
+    """Posting builds the next claims through Core in bulk: the claims must be what
+    build_claim would make (header from the visit and coverage, control numbers, history,
+    audit event) and the audit chain must still verify."""
+    visits = [sent(admin, c, n, "99213", "36415", tmp=tmp_path, secondary=True)
+              for n in (1, 2)]
+    pays = [clp(v, "1", "50.00", *(svc(ln, "25.00", ("CO", "45", str(ln.charge - 30)),
+                                       ("PR", "2", "5.00")) for ln in v.lines))
+            for v in visits]
+    r = admin.remittances.import_835(era(*pays), "acme.835").checks[0].posted
+    assert r is not None and len(r.secondary_claims) == 2
+    for v, new_id in zip(visits, r.secondary_claims, strict=True):
+        second = admin.claims.get(new_id)
+        assert (second.patient_id, second.encounter_id, second.sequence, second.payer_id,
+                second.status) == (v.patient_id, v.encounter_id, "S", c.other_payer_id, "draft")
+        assert second.diagnoses == v.diagnoses
+        assert (second.header.rendering_provider_id, second.header.facility_id) == (
+            v.header.rendering_provider_id, v.header.facility_id)
+        assert [(ln.line_no, ln.code, ln.charge, ln.charge_line_id) for ln in second.lines] == [
+            (ln.line_no, ln.code, ln.charge, ln.charge_line_id) for ln in v.lines]
+        assert [ln.control_number for ln in second.lines] == [f"L{ln.id}" for ln in second.lines]
+        assert [h.status for h in second.history] == ["draft"]
+        assert f"after claim {v.id} was paid" in second.history[0].detail
+    with admin.db.session() as s:
+        links = {k: v for k, v in s.execute(select(PostedClaim.claim_id,
+                                                      PostedClaim.secondary_claim_id))}
+        created = s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "claim.create",
+            AuditEvent.entity_id.in_([str(i) for i in r.secondary_claims])))
+    assert [links[v.id] for v in visits] == r.secondary_claims and created == 2
+    assert admin.audit.verify().ok
+    # posted again (a second check for the same claims) builds no second secondary claim
+    again = admin.remittances.import_835(era(*pays, trace="CHK101"), "again.835")
+    assert again.checks[0].posted is not None and again.checks[0].posted.secondary_claims == []
+
+
+def test_a_paid_visit_is_no_longer_billable(admin: Services, c: Clinic, tmp_path: Path) -> None:
+    v = sent(admin, c, 1, "99213", tmp=tmp_path)
+    (office,) = v.lines
+    admin.remittances.import_835(era(clp(v, "1", str(office.charge), svc(
+        office, str(office.charge)))), "acme.835")
+    assert admin.claims.get(v.id).status == "paid"
+    assert v.encounter_id not in [e[0] for e in admin.claims.billable_encounters()]
+    assert v.encounter_id is not None
+    with pytest.raises(UserError, match="already on a claim"):
+        admin.claims.create_primary(v.encounter_id)
 
 
 def test_a_crossover_moves_pr_to_the_secondary_without_building_a_claim(
