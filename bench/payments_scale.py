@@ -9,9 +9,10 @@
 - `aging_1m_lines`: a clinic of 100,000 patients and 1,000,000 service lines' ledger entries
   (a charge per line; three in four lines older than 30 days paid, adjusted and with
   coinsurance moved to the patient; some 3 million entries) made by bulk SQL, untimed.
-  Timed: `AgingService.report` by date of service without the per-patient list (what the
-  aging page shows first), median of the repeats; the report with every patient who owes
-  something is in the details.
+  The ledger's day totals (`ledger_day_total`) are kept by their trigger during the load,
+  as in a real clinic. Timed: `AgingService.report` by date of service without the
+  per-patient list (what the aging page shows first), median of the repeats; the report
+  with every patient who owes something (which reads the entries) is in the details.
 Only timings and counts leave this module.
 """
 

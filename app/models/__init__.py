@@ -38,7 +38,7 @@ from app.models.history import (
     Problem,
 )
 from app.models.imports import ImportLog
-from app.models.ledger import LedgerEntry
+from app.models.ledger import LedgerDayTotal, LedgerEntry
 from app.models.patient import Patient
 from app.models.payer import Payer
 from app.models.payments import (
@@ -83,6 +83,7 @@ __all__ = [
     "EncounterDiagnosis",
     "FavoriteCode",
     "FeeScheduleEntry",
+    "LedgerDayTotal",
     "LedgerEntry",
     "Modifier",
     "MueLimit",

@@ -80,7 +80,27 @@ class LedgerEntry(Base):
         Index("ix_ledger_entry_aging", "payer_id", "service_date", "entry_date", "amount"),
         Index("ix_ledger_entry_patient_aging", "patient_id", "service_date", "entry_date",
               "amount", "payer_id", sqlite_where=text("payer_id IS NULL")),
-        Index("ix_ledger_entry_claim", "claim_id"),
-        Index("ix_ledger_entry_remittance", "remittance_id"),
         Index("ix_ledger_entry_day", "entry_date"),
     )
+
+
+NO_SERVICE_DATE = date(9999, 12, 31)  # ledger_day_total's key for entries with no service date
+PATIENT_KEY = 0  # ledger_day_total's payer_key for what the patient owes
+
+
+class LedgerDayTotal(Base):
+    """Derived from the ledger, never written by the application: the sum of the entries
+    per (who owes it, date of service, entry date), kept by the trigger
+    `ledger_entry_day_total` (migration 0010) as each entry is inserted. A/R aging reads
+    these few hundred thousand rows instead of millions of entries; as the ledger is
+    append-only, the sums never need recomputing. Checked against the entries by
+    `app.services.aging.day_total_problems`."""
+
+    __tablename__ = "ledger_day_total"
+
+    payer_key: Mapped[int] = mapped_column(Integer, primary_key=True)  # payer id; 0: patient
+    service_date: Mapped[date] = mapped_column(Date, primary_key=True)  # NO_SERVICE_DATE: none
+    entry_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(Cents())
+
+    __table_args__ = {"sqlite_with_rowid": False}

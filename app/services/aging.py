@@ -3,9 +3,10 @@ office reads (0–30, 31–60, 61–90, 91–120, over 120 days), counted from t
 or from the claim's first submission, as of a day.
 
 Balances come from the ledger only (DESIGN.md §3): each entry knows who owes it (payer, or
-the patient when `payer_id` is NULL) and its line's date of service, so the report by date
-of service is one scan of a covering index (`ix_ledger_entry_aging`), the day boundaries
-worked out first so that SQL compares dates rather than computing ages row by row.
+the patient when `payer_id` is NULL) and its line's date of service. The report by date of
+service reads the ledger's day totals (`ledger_day_total`: per payer, date of service and
+entry date, kept by a trigger as entries are inserted), a few hundred thousand rows where
+the ledger has millions; the list of patients and the drill-down read the entries.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from sqlalchemy import and_, case, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from app.errors import UserError
-from app.models import Claim, LedgerEntry, Patient, Payer, ServiceLine
+from app.models import Claim, LedgerDayTotal, LedgerEntry, Patient, Payer, ServiceLine
 from app.models.claims import REPLACED, VOIDED
+from app.models.ledger import NO_SERVICE_DATE, PATIENT_KEY
 from app.services.audit import append_event
 from app.services.context import UserContext
 from app.services.database import Database
@@ -140,12 +142,30 @@ def _live_claim_join(q: Any) -> Any:
 
 
 def by_service_date(s: Session, as_of: date) -> dict[int | None, list[Decimal]]:
-    """payer id (None: patients) → bucket amounts, by date of service. One scan of the
-    covering index ix_ledger_entry_aging, grouped in its own order."""
-    q = (select(LedgerEntry.payer_id, LedgerEntry.service_date, func.sum(LedgerEntry.amount))
-         .where(LedgerEntry.entry_date <= as_of)
-         .group_by(LedgerEntry.payer_id, LedgerEntry.service_date))
-    return _by_day(s.execute(q), as_of)
+    """payer id (None: patients) → bucket amounts, by date of service. Reads the ledger's
+    day totals (`ledger_day_total`, kept by trigger) in their key order: per payer and date
+    of service, the sum of the days entered up to `as_of`."""
+    t = LedgerDayTotal
+    q = (select(t.payer_key, t.service_date, func.sum(t.amount))
+         .where(t.entry_date <= as_of).group_by(t.payer_key, t.service_date))
+    return _by_day(((key or None, None if day == NO_SERVICE_DATE else day, total)
+                    for key, day, total in s.execute(q)), as_of)
+
+
+def day_total_problems(s: Session) -> list[str]:
+    """Where `ledger_day_total` disagrees with the sums of the entries (nothing, unless the
+    trigger was dropped or the table edited by hand): the keys at fault, no amounts."""
+    t = LedgerDayTotal
+    key = func.coalesce(LedgerEntry.payer_id, PATIENT_KEY)
+    day = func.coalesce(LedgerEntry.service_date, NO_SERVICE_DATE)
+    entries = {(k, d, e): v for k, d, e, v in s.execute(
+        select(key, day, LedgerEntry.entry_date, func.sum(LedgerEntry.amount))
+        .group_by(key, day, LedgerEntry.entry_date))}
+    totals = {(k, d, e): v for k, d, e, v in s.execute(
+        select(t.payer_key, t.service_date, t.entry_date, t.amount))}
+    return [f"payer {k or 'patient'}, service {d}, entered {e}"
+            for k, d, e in sorted(entries.keys() | totals.keys())
+            if (entries.get((k, d, e)) or ZERO) != (totals.get((k, d, e)) or ZERO)]
 
 
 def by_submission(s: Session, as_of: date) -> tuple[dict[int | None, list[Decimal]], Decimal]:

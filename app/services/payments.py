@@ -861,6 +861,7 @@ class PaymentService:
         practice = s.scalars(select(Practice)).first()
         assert p is not None
         entries = list(s.scalars(select(LedgerEntry).where(
+            LedgerEntry.patient_id == pp.patient_id,  # the patient's index, then the payment
             LedgerEntry.patient_payment_id == pp.id, LedgerEntry.kind == PATIENT_PAYMENT)
             .order_by(LedgerEntry.id)))
         lines = {ln.id: ln for ln in s.scalars(select(ChargeLine).where(
@@ -894,7 +895,8 @@ class PaymentService:
             undone = aliased(LedgerEntry)
             live = list(s.scalars(
                 select(LedgerEntry).outerjoin(undone, undone.reverses_id == LedgerEntry.id)
-                .where(LedgerEntry.patient_payment_id == pp.id,
+                .where(LedgerEntry.patient_id == pp.patient_id,
+                       LedgerEntry.patient_payment_id == pp.id,
                        LedgerEntry.kind == PATIENT_PAYMENT, undone.id.is_(None))))
             if not live:
                 raise UserError("This payment was already undone.")

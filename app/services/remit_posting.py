@@ -58,6 +58,7 @@ from app.models.work import DONE, OPEN
 from app.services.adjustment_code_lists import imported_descriptions
 from app.services.audit import append_event
 from app.services.billing_settings import BillingSettings
+from app.services.bulk import insert_rows
 from app.services.claims import add_event
 from app.services.context import CurrentUser
 from app.services.ledger import PATIENT, Bucket, posting_date
@@ -137,6 +138,7 @@ class _Coverages:
 
     def __init__(self, s: Session, patient_ids: Sequence[int]) -> None:
         self._ranks: dict[int, list[_Rank]] = defaultdict(list)
+        self._next: dict[tuple[int, int, date], Bucket] = {}
         ids = sorted(set(patient_ids))
         for i in range(0, len(ids), 900):
             q = (select(CoverageRank.patient_id, CoverageRank.rank, CoverageRank.valid_from,
@@ -149,6 +151,12 @@ class _Coverages:
 
     def next_after(self, patient_id: int, coverage_id: int, day: date) -> Bucket:
         """Who owes what the coverage leaves: the next coverage that day, else the patient."""
+        key = (patient_id, coverage_id, day)
+        if key not in self._next:  # a claim's lines share the answer
+            self._next[key] = self._next_after(patient_id, coverage_id, day)
+        return self._next[key]
+
+    def _next_after(self, patient_id: int, coverage_id: int, day: date) -> Bucket:
         order = sorted((r for r in self._ranks[patient_id] if r.on(day)),
                        key=lambda r: (r.rank, r.coverage_id))
         for pos, r in enumerate(order):
@@ -197,6 +205,7 @@ class CheckPoster:
         self.s, self.user, self.plan, self.settings = s, user, plan, settings
         r = plan.remittance
         self.day = posting_date(s)
+        self.now = utcnow()  # one posting, one time (and no clock call per row)
         self.ids = _Ids(s, ClaimPayment, LinePayment, LedgerEntry)
         # Rows inserted in bulk at the end, parents first (foreign keys are enforced).
         self.cp_rows: list[dict[str, Any]] = []
@@ -248,6 +257,7 @@ class CheckPoster:
             look = Lookup(self.s, [str(i) for i in claim_ids])
         self.claims: dict[int, ClaimRef] = look.claims
         self.lines: dict[int, LineRef] = look.by_line
+        self.claim_lines: dict[int, list[LineRef]] = look.lines
         self.coverages = _Coverages(self.s, [c.patient_id for c in self.claims.values()])
         payer_ids = {c.payer_id for c in self.claims.values()}
         for rate in self.s.scalars(select(ContractRate)
@@ -263,8 +273,7 @@ class CheckPoster:
                             (RemitException, self.exception_rows),
                             (Denial, self.denial_rows), (LedgerEntry, self.ledger),
                             (ClaimStatusEvent, self.status_rows)):
-            if rows:
-                self.s.execute(cast(Table, model.__table__).insert(), rows)
+            insert_rows(self.s, model, rows)  # not Core's per-row parameter building
         if self.claim_rows:
             table = cast(Table, Claim.__table__)
             # the version moves on, so a clerk with the claim open is told it changed
@@ -374,7 +383,7 @@ class CheckPoster:
                     charge_line_id=sl.charge_line_id, service_date=sl.service_date,
                     claim_id=c.id,
                     service_line_id=sl.id, remittance_id=self.rem.id, claim_payment_id=cp_id,
-                    posted_by=self.user.username)
+                    posted_by=self.user.username, posted_at=self.now)
 
     def _entry(self, base: dict[str, Any], kind: str, amount: Decimal, bucket: Bucket,
                memo: str, group: str = "", reason: str = "") -> None:
@@ -426,7 +435,7 @@ class CheckPoster:
             cid=c.id, new_status=status, adjudicated=self.plan.remittance.paid_on or self.day,
             number=claim.payer_claim_number[:50] or c.payer_claim_number))
         self.status_rows.append(dict(
-            claim_id=c.id, status=status, submission_id=None, at=utcnow(),
+            claim_id=c.id, status=status, submission_id=None, at=self.now,
             by=self.user.username,
             detail=f"Payer {word} (check {self.plan.remittance.trace_number})."))
 
@@ -514,7 +523,9 @@ class CheckPoster:
         undone = aliased(LedgerEntry)
         entries = list(self.s.scalars(
             select(LedgerEntry).outerjoin(undone, undone.reverses_id == LedgerEntry.id)
-            .where(LedgerEntry.claim_payment_id == prior.id, LedgerEntry.kind != REVERSAL,
+            .where(LedgerEntry.charge_line_id.in_(  # the lines' index, then the payment
+                       sorted({ln.charge_line_id for ln in self.claim_lines[c.id]})),
+                   LedgerEntry.claim_payment_id == prior.id, LedgerEntry.kind != REVERSAL,
                    undone.id.is_(None))))
         memo = f"Payer took back its payment ({prior.claim_number})"
         for e in entries:
@@ -525,7 +536,8 @@ class CheckPoster:
                 service_date=e.service_date, coverage_id=e.coverage_id, payer_id=e.payer_id,
                 claim_id=e.claim_id, service_line_id=e.service_line_id,
                 remittance_id=self.rem.id, claim_payment_id=cp_id, group_code=e.group_code,
-                reason_code=e.reason_code, memo=memo[:200], posted_by=self.user.username))
+                reason_code=e.reason_code, memo=memo[:200], posted_by=self.user.username,
+                posted_at=self.now))
             if e.kind == INSURANCE_PAYMENT:
                 self.result.reversed -= e.amount
         prior.reversed = True

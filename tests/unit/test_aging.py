@@ -11,10 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
 from app.errors import PermissionDenied
+from app.models import LedgerEntry
 from app.services import Services
-from app.services.aging import BUCKETS, bucket_of
+from app.services.aging import BUCKETS, bucket_of, day_total_problems
 from app.services.coding import LineDraft
 from tests.unit.claim_fixtures import Clinic, clinic, coded_visit, cover, patient
 
@@ -112,3 +114,30 @@ def test_report_aging_command_writes_csv(admin: Services, c: Clinic, cli_env: py
     assert rows[1][:3] == ["payer", str(c.payer_id), "Acme Health"]
     assert Decimal(rows[1][6]) > 0 and rows[1][6] == rows[1][-1]  # 95 days: 91–120
     assert main(["--db", db, "--user", ADMIN, "report", "aging", "--as-of", "soon"]) == 1
+
+
+def test_day_totals_are_the_ledger_summed_and_a_tampered_table_is_found(
+        admin: Services, c: Clinic) -> None:
+    """The aging reads `ledger_day_total` (kept by trigger): it must be the entries' sums,
+    and the check must notice when it is not."""
+    for n, age in enumerate((3, 40, 200), start=1):
+        visit(admin, c, n, age)
+    visit(admin, c, 9, 70, insured=False)
+    with admin.db.session() as s:
+        assert day_total_problems(s) == []
+        entries = list(s.execute(select(LedgerEntry.payer_id, LedgerEntry.service_date,
+                                        LedgerEntry.amount)))
+    want: dict[int | None, list[Decimal]] = {}
+    for payer, dos, amount in entries:
+        want.setdefault(payer, [Decimal(0)] * len(BUCKETS))[
+            bucket_of((TODAY - dos).days)] += amount
+    report = admin.aging.report(as_of=TODAY)
+    assert {r.id: list(r.buckets) for r in report.payers} == {
+        k: v for k, v in want.items() if k is not None}
+    assert list(report.patient_total) == want[None]
+    with admin.db.session() as s:
+        s.execute(text("UPDATE ledger_day_total SET amount = amount + 1 "
+                       "WHERE payer_key = :p"), {"p": c.payer_id})
+    with admin.db.session() as s:
+        found = day_total_problems(s)
+    assert len(found) == 3 and all(f.startswith(f"payer {c.payer_id},") for f in found)

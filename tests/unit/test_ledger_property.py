@@ -38,6 +38,7 @@ from sqlalchemy import select
 from app.models import Claim, LedgerEntry
 from app.models.claims import SUBMITTED
 from app.services import Services
+from app.services.aging import day_total_problems
 from app.services.claims import add_event
 from app.services.clinic import create_clinic
 from app.services.coding import CodingDraft, LineDraft
@@ -411,11 +412,18 @@ def check_services(w: World, pid: int) -> None:
     assert (led.patient, led.insurance) == (want["patient"], want["insurance"])
 
 
+def check_day_totals(w: World) -> None:
+    """The aging's day totals (kept by trigger) are the entries' sums, key by key."""
+    with w.sv.db.session() as s:
+        assert day_total_problems(s) == []
+
+
 def check_all(w: World, pid: int) -> None:
     rows = check_nothing_changed(w)
     check_entries(rows)
     check_model(w, rows)
     check_services(w, pid)
+    check_day_totals(w)
 
 
 # The office's daily work is mostly EOBs and desk payments: they come up more often.
