@@ -125,7 +125,8 @@ def test_aging_shows_payers_and_opens_a_bucket(qtbot, admin: Services, c: Clinic
     opened: list[int] = []
     tab.openClaimRequested.connect(opened.append)
     page = tab.page(AGING)
-    page.reload()
+    page.reload()  # worked out in the background
+    qtbot.waitUntil(lambda: page.report is not None and not page.loading, timeout=10000)
     assert page.payer_table.item(0, 0).text() == "Acme Health"
     assert page.payer_table.item(0, 1).text() == f"{v.total:,.2f}"  # 10 days: 0–30
     assert page.payer_table.item(1, 0).text() == "All payers"

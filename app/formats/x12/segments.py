@@ -95,7 +95,7 @@ class Delimiters:
 DEFAULT = Delimiters()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One segment: `elements[0]` is the first element after the ID (ISA01, EB01, …)."""
 

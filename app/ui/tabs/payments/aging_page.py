@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.aging import BUCKETS, SERVICE, SUBMISSION, AgingClaim, AgingReport
+from app.ui.background import run_in_background
 from app.ui.errors import show_error
 from app.ui.tabs.claims import date_text, fill_table, read_only_table
 from app.ui.tabs.coding import money_text
@@ -48,6 +49,7 @@ class AgingPage(QWidget):
         super().__init__(parent)
         self._sv = sv
         self.report: AgingReport | None = None
+        self.loading = False
         self.drill: list[AgingClaim] = []
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Accounts receivable aging"))
@@ -102,20 +104,28 @@ class AgingPage(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
-        if self.report is None:
+        if self.report is None and not self.loading:
             self.reload()
 
     def _as_of(self) -> date:
         return self.as_of.date().toPython()  # type: ignore[return-value]
 
     def reload(self) -> None:
-        try:
-            self.report = self._sv.aging.report(as_of=self._as_of(),
-                                                basis=self.basis.currentData())
-        except Exception as exc:  # noqa: BLE001 - the one presenter shows it
-            show_error(self, exc)
-            return
-        r = self.report
+        """Work the report out off the GUI thread: with every patient who owes something,
+        a large clinic's takes seconds."""
+        as_of, basis = self._as_of(), self.basis.currentData()
+        self.loading = True
+        run_in_background(lambda: self._sv.aging.report(as_of=as_of, basis=basis),
+                          self._show, self._failed, parent=self,
+                          progress="Working out the aging…")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.loading = False
+        show_error(self, exc)
+
+    def _show(self, report: AgingReport) -> None:
+        self.loading = False
+        self.report = r = report
         payers = [(p.name, *map(money_text, p.buckets), money_text(p.total)) for p in r.payers]
         payers.append(("All payers", *map(money_text, r.totals(r.payers)),
                        money_text(sum(r.totals(r.payers), Decimal(0)))))
