@@ -131,6 +131,7 @@ class ClaimRef(NamedTuple):
     sequence: str
     revision: int
     payer_claim_number: str
+    status: str
 
 
 class LineRef(NamedTuple):
@@ -150,7 +151,8 @@ class LineRef(NamedTuple):
 
 
 _CLAIM_COLUMNS = (Claim.id, Claim.patient_id, Claim.encounter_id, Claim.coverage_id,
-                  Claim.payer_id, Claim.sequence, Claim.revision, Claim.payer_claim_number)
+                  Claim.payer_id, Claim.sequence, Claim.revision, Claim.payer_claim_number,
+                  Claim.status)
 _LINE_QUERY = (select(ServiceLine.id, ServiceLine.claim_id, ServiceLine.line_no,
                       ServiceLine.charge_line_id, ServiceLine.code, ServiceLine.modifiers,
                       ServiceLine.dos, ServiceLine.units, ServiceLine.charge,

@@ -149,6 +149,21 @@ class _Coverages:
             for row in s.execute(q):
                 self._ranks[row[0]].append(_Rank(*row))
 
+    def later_of_payer(self, patient_id: int, coverage_id: int, payer_id: int,
+                       day: date) -> tuple[int, int] | None:
+        """The patient's coverage with `payer_id` ranked after `coverage_id` that day:
+        (coverage id, its rank 1, 2, 3), or None."""
+        order = sorted((r for r in self._ranks[patient_id] if r.on(day)),
+                       key=lambda r: (r.rank, r.coverage_id))
+        ids = [r.coverage_id for r in order]
+        if coverage_id not in ids:
+            return None
+        for pos, r in enumerate(order[ids.index(coverage_id) + 1:],
+                                start=ids.index(coverage_id) + 2):
+            if r.payer_id == payer_id:
+                return r.coverage_id, pos
+        return None
+
     def next_after(self, patient_id: int, coverage_id: int, day: date) -> Bucket:
         """Who owes what the coverage leaves: the next coverage that day, else the patient."""
         key = (patient_id, coverage_id, day)
@@ -303,6 +318,9 @@ class CheckPoster:
             self._record_lines(cp_id, claim, {})
             self._reverse(c, cp_id, m)
             return
+        if (crossed := self._crossed_over(c)) is not None:
+            self._adjudicated(crossed, cp_id, m, claim, crossover_of=c)
+            return
         self._adjudicated(c, cp_id, m, claim)
 
     def _record_claim_adjustments(self, cp_id: int, claim: x835.ClaimPayment) -> None:
@@ -354,8 +372,27 @@ class CheckPoster:
                 for k, a in enumerate(claim.adjustments))) for i, ln in enumerate(out)]
         return out
 
+    def _crossed_over(self, c: ClaimRef) -> ClaimRef | None:
+        """A later payer paying our claim to an earlier one (Medicare crosses a claim over
+        to the patient's Medigap plan, which pays on Medicare's claim number): the claim as
+        that payer's coverage sees it, so its payment, adjustments and PR post to that
+        coverage and what it leaves goes to the next one. None when this is not that."""
+        payer = self.plan.payer_id
+        if payer is None or payer == c.payer_id:
+            return None
+        lines = self.claim_lines.get(c.id) or []
+        day = min((ln.dos for ln in lines), default=None)
+        if day is None:
+            return None
+        found = self.coverages.later_of_payer(c.patient_id, c.coverage_id, payer, day)
+        if found is None:
+            return None
+        coverage_id, rank = found
+        return c._replace(coverage_id=coverage_id, payer_id=payer,
+                          sequence={2: "S", 3: "T"}.get(rank, "T"))
+
     def _adjudicated(self, c: ClaimRef, cp_id: int, m: ClaimMatch,
-                     claim: x835.ClaimPayment) -> None:
+                     claim: x835.ClaimPayment, crossover_of: ClaimRef | None = None) -> None:
         lines = self._our_lines(m, claim, cp_id)
         denied: list[tuple[_Line, x835.Adjustment]] = []
         moved_on: list[int] = []
@@ -372,7 +409,10 @@ class CheckPoster:
                 self._underpaid(c, ln)
         if claim.forwarded:
             self.result.crossovers += 1
-        self._claim_status(c, claim, denied, lines)
+        if crossover_of is not None:  # the claim keeps its own payer's status and number
+            self._crossover_history(c, claim)
+        else:
+            self._claim_status(c, claim, denied, lines)
         if denied:
             self._denials(c, cp_id, claim, denied)
         if moved_on and next_to is not None and not claim.forwarded:
@@ -438,6 +478,13 @@ class CheckPoster:
             claim_id=c.id, status=status, submission_id=None, at=self.now,
             by=self.user.username,
             detail=f"Payer {word} (check {self.plan.remittance.trace_number})."))
+
+    def _crossover_history(self, c: ClaimRef, claim: x835.ClaimPayment) -> None:
+        self.status_rows.append(dict(
+            claim_id=c.id, status=c.status, submission_id=None, at=self.now,
+            by=self.user.username,
+            detail=(f"{self.plan.payer_label[:60]} paid ${claim.paid:,.2f} on this claim as "
+                    f"the next payer (crossover; check {self.plan.remittance.trace_number}).")))
 
     def _denials(self, c: ClaimRef, cp_id: int, claim: x835.ClaimPayment,
                  denied: list[tuple[_Line, x835.Adjustment]]) -> None:

@@ -306,6 +306,31 @@ def test_a_crossover_moves_pr_to_the_secondary_without_building_a_claim(
         assert s.scalars(select(PostedClaim.crossover_name)).one() == "BRAVO CARE"
 
 
+def test_the_secondary_payer_paying_on_the_primary_claim_number_posts_to_its_coverage(
+        admin: Services, c: Clinic, tmp_path: Path) -> None:
+    """Medigap after a Medicare crossover: the second payer's 835 names our primary claim
+    (CLP01) but the money is that payer's, and its PR goes on to the patient."""
+    v = sent(admin, c, 1, "99213", tmp=tmp_path, secondary=True)
+    (office,) = v.lines
+    primary = era(clp(v, "19", "60.00", svc(office, "60.00",
+                                            ("CO", "45", str(office.charge - 80)),
+                                            ("PR", "2", "20.00")),
+                      crossover_name="BRAVO CARE", crossover_id="BRAVO"))
+    admin.remittances.import_835(primary, "acme.835")
+    assert buckets(admin, v) == {f"payer {c.other_payer_id}": D("20.00")}
+    paid = clp(v, "2", "15.00", svc(office, "15.00", ("OA", "23", str(office.charge - 20)),
+                                    ("PR", "2", "5.00")), payer_number="BRAVO77")
+    bravo = era(paid, trace="BRAVO1").decode().replace("ACME1", "BRAVO")
+    r = admin.remittances.import_835(bravo.encode(), "bravo.835").checks[0].posted
+    assert r is not None and (r.paid, r.to_patient, r.adjusted) == (
+        D("15.00"), D("5.00"), D("0.00"))
+    assert r.secondary_claims == []
+    assert buckets(admin, v) == {"patient": D("5.00")}
+    after = admin.claims.get(v.id)
+    assert (after.status, after.payer_claim_number) == ("paid", "PCN1")  # the primary's own
+    assert "paid $15.00 on this claim as the next payer" in after.history[-1].detail
+
+
 # --- checks that are refused, exceptions, PLB ------------------------------------------------
 def test_an_unbalanced_check_is_refused_with_the_figures_unless_an_admin_gives_a_reason(
         admin: Services, c: Clinic, tmp_path: Path) -> None:
