@@ -19,7 +19,7 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
-from app import APP_NAME, __version__, cli_payments
+from app import APP_NAME, __version__, cli_payments, cli_plans
 from app.errors import Cancelled, UserError
 from app.logging_setup import setup_logging
 
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     _eligibility_parser(sub)
     _claims_parser(sub)
     cli_payments.add_parsers(sub)
+    cli_plans.add_parsers(sub)
     return p
 
 
@@ -571,6 +572,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "patients": cmd_patients,
     "codes": cmd_codes, "eligibility": cmd_eligibility, "claims": cmd_claims,
     "era": cli_payments.cmd_era, "report": cli_payments.cmd_report,
+    "plans": cli_plans.cmd_plans,
 }
 
 
