@@ -59,11 +59,12 @@ DEFAULT_TERMS = (
     "You agree to pay the amount financed in the installments shown in the payment schedule, "
     "each on or before its due date.",
     "You may pay more than an installment, or pay off the whole balance, at any time and "
-    "without penalty. Paying early lowers any interest still to come; it does not excuse the "
-    "next installment unless the clinic agrees in writing.",
+    "without penalty. The finance charge shown above is set when the plan is made; paying "
+    "early does not excuse the next installment unless the clinic agrees in writing.",
     "Each payment is applied first to interest due and then to the balance.",
-    "Insurance payments received later for the services on this plan lower the plan balance. "
-    "Charges for later visits are not part of this plan and are billed separately.",
+    "If insurance later pays for the services on this plan, the clinic will set up the plan "
+    "again for the lower balance. Charges for later visits are not part of this plan and are "
+    "billed separately.",
     "If an installment is not received by the end of the grace period, the clinic may end this "
     "plan after writing to you. The whole remaining balance is then due.",
     "Please tell the clinic promptly if your address, phone number or insurance changes.",

@@ -56,12 +56,25 @@ from app.models.payments import (
     RemitException,
     Remittance,
 )
+from app.models.plans import PaymentPlan, PlanInstallment, PlanLine, PlanPayment
 from app.models.practice import Facility, Practice, Provider
 from app.models.settings import Setting
+from app.models.statements import (
+    AccountStatus,
+    DunningLevel,
+    Statement,
+    StatementRun,
+    StatementSettings,
+)
 from app.models.user import User
 from app.models.work import WorkItem
 
 __all__ = [
+    "AccountStatus",
+    "DunningLevel",
+    "Statement",
+    "StatementRun",
+    "StatementSettings",
     "Claim",
     "ServiceLine",
     "ClaimSnapshot",
@@ -116,6 +129,10 @@ __all__ = [
     "RemitException",
     "Remittance",
     "Payer",
+    "PaymentPlan",
+    "PlanInstallment",
+    "PlanLine",
+    "PlanPayment",
     "Practice",
     "Provider",
     "Setting",

@@ -29,9 +29,11 @@ from app.services.patient_import import PatientImportService
 from app.services.patients import PatientService
 from app.services.payer_calls import PayerCallService
 from app.services.payments import PaymentService
+from app.services.plans import PlanService
 from app.services.procedure_codes import ProcedureCodeService
 from app.services.remittances import RemittanceService
 from app.services.settings import SettingsService
+from app.services.statements import StatementService, payment_plans
 from app.services.submissions import SubmissionService
 from app.services.summary import SummaryService
 from app.services.users import UserService
@@ -74,6 +76,8 @@ class Services:
         self.payer_calls = PayerCallService(db, self.ctx)
         self.appeals = AppealService(db, self.ctx)
         self.payments = PaymentService(db, self.ctx)
+        self.plans = PlanService(db, self.ctx)
+        self.statements = StatementService(db, self.ctx, plans=payment_plans)
         self.day_close = DayCloseService(db, self.ctx)
 
 

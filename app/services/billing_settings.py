@@ -1,7 +1,8 @@
 """Follow-up settings of the billing office: when a paid amount is an underpayment, how
 small a balance may be written off, how long an unpaid claim waits before it is chased, how
-many days a denial or a missed promise is given. Stored as text in the `setting` table,
-each with its range; admins change them (audited)."""
+many days a denial or a missed promise is given, how long after its due date a payment plan
+installment counts as missed. Stored as text in the `setting` table, each with its range;
+admins change them (audited)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class BillingSettings:
     unpaid_after_days: int = 30  # a submitted claim with no remittance after this is chased
     denial_due_days: int = 7  # days given to work a denial or an underpayment
     timely_filing_warning_days: int = 30  # queue claims whose filing limit is this close
+    plan_grace_days: int = 10  # a plan installment unpaid this long after its due date is missed
 
 
 _LIMITS: dict[str, tuple[object, object, str]] = {
@@ -38,6 +40,7 @@ _LIMITS: dict[str, tuple[object, object, str]] = {
     "unpaid_after_days": (1, 365, "Enter 1 to 365 days."),
     "denial_due_days": (1, 90, "Enter 1 to 90 days."),
     "timely_filing_warning_days": (1, 180, "Enter 1 to 180 days."),
+    "plan_grace_days": (0, 60, "Enter 0 to 60 days."),
 }
 
 

@@ -41,6 +41,7 @@ from app.services import Services
 from app.services.claims import ClaimView
 from app.services.database import Database
 from app.services.demo_claims import _ack_999, _code
+from app.services.demo_plans import add_demo_plans
 from app.services.payer_calls import CallData
 
 VISITS = 64  # with the 48 recent ones: a practice's few months, quick to build
@@ -212,7 +213,8 @@ def add_payments(sv: Services, *, seed: int, today: date) -> dict[str, int]:
 def _follow_up(sv: Services, paid: list[ClaimView], waiting: list[ClaimView],
                today: date) -> None:
     """What the billing office did since: calls to payers (one promise already late, one
-    kept), an appeal of a denial, patients paying at the desk; then the queues refreshed."""
+    kept), an appeal of a denial, patients paying at the desk, payment plans; then the queues
+    refreshed."""
     denied = [v for v in paid if sv.claims.get(v.id).status == "denied"]
     if waiting:
         v = waiting[0]
@@ -239,6 +241,7 @@ def _follow_up(sv: Services, paid: list[ClaimView], waiting: list[ClaimView],
         title, text = sv.appeals.draft(v.id, "reconsideration")
         sv.appeals.create(v.id, "reconsideration", text, title)
     _desk_payments(sv)
+    add_demo_plans(sv, today)  # patients who could not pay at once: a plan in every status
     sv.work_queue.refresh(today)
 
 

@@ -12,14 +12,18 @@ Others are computed from the state of claims and calls on a given day, by `refre
   still open, whose payer's filing limit, counted from the earliest date of service, is
   within `timely_filing_warning_days` (or already passed);
 - promises: a payer's promise on a logged call (app.services.payer_calls) whose date has
-  passed and that nobody marked kept.
+  passed and that nobody marked kept;
+- late plans: an active payment plan with an installment missed (not paid in full after its
+  due date plus `plan_grace_days`, app.services.plans). One item per late plan, for its
+  earliest missed installment; when that one is paid the item closes, and a later missed
+  installment raises its own.
 
 A cause raises one item: an item of the same source/source_id/reason that is not done blocks
 another. `refresh` also closes items whose cause went away (the claim was paid, went out, the
 promise was kept, nothing is left with the payer after a denial, the payer answered an
-appeal); those are closed by "system", so the same cause coming back raises a new item. An
-item a clerk closed by hand stays closed (an unpaid claim is chased again only after another
-`unpaid_after_days`).
+appeal, the plan caught up or was paused, renegotiated or cancelled); those are closed by
+"system", so the same cause coming back raises a new item. An item a clerk closed by hand
+stays closed (an unpaid claim is chased again only after another `unpaid_after_days`).
 
 The queues show patient names and MRNs: each list is audited with its count."""
 
@@ -62,6 +66,7 @@ from app.services.claims import claim_number, display_name
 from app.services.context import CurrentUser, UserContext
 from app.services.database import Database
 from app.services.permissions import Permission, role_allows
+from app.services.plans import missed_installments, plan_number
 
 ZERO = Decimal("0.00")
 CHUNK = 900  # ids per IN (...) list: below SQLite's variable limit
@@ -79,6 +84,7 @@ class Queue:
 
 UNPAID, DENIALS, REJECTIONS, UNDERPAYMENTS = "unpaid", "denials", "rejections", "underpayments"
 TIMELY_FILING, PROMISES, APPEALS = "timely_filing", "promises", "appeals"
+PLANS_LATE = "plans_late"
 QUEUES: dict[str, Queue] = {q.key: q for q in (
     Queue(UNPAID, "Unpaid", "unpaid", "Claims sent with no answer from the payer"),
     Queue(DENIALS, "Denials", "denial", "Claims the payer denied, by reason"),
@@ -89,13 +95,18 @@ QUEUES: dict[str, Queue] = {q.key: q for q in (
           "Claims whose filing limit runs out soon"),
     Queue(PROMISES, "Payer promises", "promise", "What a payer promised on a call and did not do"),
     Queue(APPEALS, "Appeals", "appeal", "Appeals sent, waiting for the payer's decision"),
+    Queue(PLANS_LATE, "Late plans", "plan_late",
+          "Payment plans with an installment missed past the grace days"),
 )}
 QUEUE_OF_REASON = {q.reason: q.key for q in QUEUES.values()}
 
 CLAIM, PAYER_CALL, APPEAL = "claim", "payer_call", "appeal"
+PLAN_INSTALLMENT = "plan_installment"
 UNPAID_ACTION = ("Check the claim's status on the payer's portal or call the payer; log the "
                  "call.")
 PROMISE_ACTION = "Check whether the payer did it; if not, call again and log the call."
+PLAN_LATE_ACTION = ("Contact the patient or the guarantor about the missed installment: take "
+                    "the payment, or renegotiate or pause the plan.")
 
 
 @dataclass(frozen=True)
@@ -228,18 +239,18 @@ class _Refresh:
         self.closed = 0
         self.items: dict[tuple[str, int, str], list[WorkItem]] = defaultdict(list)
         for w in s.scalars(select(WorkItem).where(
-                WorkItem.reason.in_(("unpaid", "timely_filing", "promise")))):
+                WorkItem.reason.in_(("unpaid", "timely_filing", "promise", "plan_late")))):
             self.items[(w.source, w.source_id or 0, w.reason)].append(w)
 
     def run(self) -> dict[str, int]:
+        computed = (UNPAID, TIMELY_FILING, PROMISES, PLANS_LATE)
         for queue, causes in ((UNPAID, self._unpaid()), (TIMELY_FILING, self._timely()),
-                              (PROMISES, self._promises())):
+                              (PROMISES, self._promises()), (PLANS_LATE, self._plans_late())):
             self._apply(queue, causes)
         self._close_rejections()
         self._close_denials()
         self._close_appeals()
-        return {**{q: self.raised[q] for q in (UNPAID, TIMELY_FILING, PROMISES)},
-                "closed": self.closed}
+        return {**{q: self.raised[q] for q in computed}, "closed": self.closed}
 
     # raising and closing computed items
     def _apply(self, queue: str, causes: list[_Cause]) -> None:
@@ -282,6 +293,9 @@ class _Refresh:
         self.closed += 1
 
     def _gone_why(self, w: WorkItem) -> str:
+        if w.reason == "plan_late":
+            return ("the installment was paid, or the plan was paused, renegotiated, "
+                    "cancelled or paid off.")
         if w.reason == "promise":
             return "the promise was kept or every claim on the call was paid."
         c = self.s.get(Claim, w.claim_id) if w.claim_id else None
@@ -340,6 +354,26 @@ class _Refresh:
             out.append(_Cause(PAYER_CALL, call.id, "promise", first.id, first.patient_id,
                               first.coverage_id, _promise_detail(call, payer, claims),
                               PROMISE_ACTION, self.today))
+        return out
+
+    def _plans_late(self) -> list[_Cause]:
+        """One cause per late plan: its earliest missed installment."""
+        grace = self.b.plan_grace_days
+        by_plan: dict[int, list[Any]] = defaultdict(list)
+        for inst, plan in missed_installments(self.s, self.today, grace):
+            by_plan[plan.id].append((inst, plan))
+        out = []
+        for found in by_plan.values():
+            first, plan = found[0]
+            detail = (f"Plan {plan_number(plan.id)}: installment {first.number} of "
+                      f"${first.amount:,.2f} was due {first.due_date:%m/%d/%Y}; "
+                      f"${first.amount - first.paid:,.2f} of it is unpaid after the "
+                      f"{grace}-day grace period.")
+            if len(found) > 1:
+                past_due = sum((i.amount - i.paid for i, _p in found), ZERO)
+                detail += f" {len(found)} installments are missed, ${past_due:,.2f} in all."
+            out.append(_Cause(PLAN_INSTALLMENT, first.id, "plan_late", None, plan.patient_id,
+                              None, detail, PLAN_LATE_ACTION, self.today))
         return out
 
     # items raised elsewhere whose cause went away
@@ -457,9 +491,10 @@ class WorkQueueService:
         self._ctx = ctx
 
     def refresh(self, today: date | None = None) -> dict[str, int]:
-        """Raise the computed items (unpaid, timely filing, missed promises) as of `today`
-        without duplicates, and close items whose cause went away. Returns how many items
-        each of those queues gained, and under "closed" how many were closed (audited)."""
+        """Raise the computed items (unpaid, timely filing, missed promises, late payment
+        plans) as of `today` without duplicates, and close items whose cause went away.
+        Returns how many items each of those queues gained, and under "closed" how many were
+        closed (audited)."""
         user = self._ctx.require(Permission.WORK_FOLLOW_UP)
         day = today or date.today()
         with self._db.session() as s:

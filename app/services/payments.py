@@ -593,6 +593,28 @@ def _oldest(s: Session, patient_id: int, amount: Decimal) -> list[tuple[ChargeLi
     return out
 
 
+def take_desk_payment(s: Session, user: CurrentUser, patient_id: int, amount: Decimal,
+                      method: str, reference: str = "", note: str = "",
+                      apply: Apply = OLDEST) -> PaymentResult:
+    """`PaymentService.take_payment` in the caller's session, so that a change that comes
+    with a payment (a payment plan's down payment) lands in one transaction with it: the
+    same checks, entries and audit event. The caller has checked the permission."""
+    reference, note = reference.strip(), note.strip()
+    problems: dict[str, str] = {}
+    _check_amount(amount, problems)
+    _check_method(method, reference, problems)
+    if len(note) > 200:
+        problems["note"] = "Keep the note under 200 characters."
+    if problems:
+        raise ValidationError(problems, "payment")
+    if isinstance(apply, str) and apply != OLDEST:
+        raise UserError("Apply the payment to the oldest visits or to chosen lines.")
+    p = _patient(s, patient_id)
+    parts = (_oldest(s, p.id, amount) if isinstance(apply, str)
+             else _explicit(s, p.id, amount, apply))
+    return PaymentService._record_payment(s, user, p, amount, method, reference, note, parts)
+
+
 def _format_phone(phone: str) -> str:
     return f"({phone[:3]}) {phone[3:6]}-{phone[6:]}" if len(phone) == 10 else phone
 
@@ -651,6 +673,8 @@ def describe_entry(e: LedgerEntry, n: _Names) -> str:
     """An entry in a clerk's words (CAS group and CARC spelled out)."""
     line = n.lines.get(e.charge_line_id) if e.charge_line_id else None
     trace = f", check {n.traces[e.remittance_id]}" if e.remittance_id in n.traces else ""
+    if e.kind == "charge" and line is None and e.memo:
+        return e.memo  # not a visit's charge: a payment plan's finance charge
     if e.kind == "charge":
         units = f" × {line.units.normalize():f}" if line and line.units != 1 else ""
         mods = f"-{'-'.join(split_modifiers(line.modifiers))}" if line and line.modifiers else ""
@@ -800,21 +824,9 @@ class PaymentService:
         applied stays on the account as a credit. A card is recorded by its last 4 digits
         only."""
         user = self._ctx.require(Permission.TAKE_PAYMENTS)
-        reference, note = reference.strip(), note.strip()
-        problems: dict[str, str] = {}
-        _check_amount(amount, problems)
-        _check_method(method, reference, problems)
-        if len(note) > 200:
-            problems["note"] = "Keep the note under 200 characters."
-        if problems:
-            raise ValidationError(problems, "payment")
-        if isinstance(apply, str) and apply != OLDEST:
-            raise UserError("Apply the payment to the oldest visits or to chosen lines.")
         with self._db.session() as s:
-            p = _patient(s, patient_id)
-            parts = (_oldest(s, p.id, amount) if isinstance(apply, str)
-                     else _explicit(s, p.id, amount, apply))
-            return self._record_payment(s, user, p, amount, method, reference, note, parts)
+            return take_desk_payment(s, user, patient_id, amount, method, reference, note,
+                                     apply)
 
     @staticmethod
     def _record_payment(s: Session, user: CurrentUser, p: Patient, amount: Decimal,

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     MANAGE_CLAIMS = "manage_claims"
     POST_PAYMENTS = "post_payments"
     TAKE_PAYMENTS = "take_payments"
+    MANAGE_PLANS = "manage_plans"
     OVERRIDE_REMITTANCE = "override_remittance"
     WORK_FOLLOW_UP = "work_follow_up"
     CLOSE_DAY = "close_day"
@@ -73,6 +74,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.POST_PAYMENTS: "Import 835 remittances, post paper EOBs, refunds, transfers "
                               "and write-offs",
     Permission.TAKE_PAYMENTS: "Take patient payments at the desk and print receipts",
+    Permission.MANAGE_PLANS: "Set up, renegotiate, pause and cancel payment plans; apply "
+                             "payments to them",
     Permission.OVERRIDE_REMITTANCE: "Post a remittance that does not balance, with a "
                                     "written reason",
     Permission.WORK_FOLLOW_UP: "Work the follow-up queues, log payer calls, write appeals, "
@@ -94,15 +97,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.FRONT_DESK: _EVERYONE | {Permission.EDIT_PATIENTS, Permission.IMPORT_PATIENTS,
                                  Permission.EDIT_HISTORY, Permission.EDIT_COVERAGE,
-                                 Permission.TAKE_PAYMENTS},
+                                 Permission.TAKE_PAYMENTS, Permission.MANAGE_PLANS},
     Role.CODER: _EVERYONE | {Permission.EDIT_HISTORY, Permission.CODE_ENCOUNTERS,
                             Permission.MANAGE_CODE_SETS, Permission.VIEW_LEDGER},
     Role.BILLER: _EVERYONE | {Permission.BACKUP, Permission.VIEW_FULL_SSN,
                              Permission.CODE_ENCOUNTERS, Permission.MANAGE_FEES,
                              Permission.VIEW_LEDGER, Permission.EDIT_COVERAGE,
                              Permission.MANAGE_CLAIMS, Permission.POST_PAYMENTS,
-                             Permission.TAKE_PAYMENTS, Permission.WORK_FOLLOW_UP,
-                             Permission.CLOSE_DAY},
+                             Permission.TAKE_PAYMENTS, Permission.MANAGE_PLANS,
+                             Permission.WORK_FOLLOW_UP, Permission.CLOSE_DAY},
 }
 
 

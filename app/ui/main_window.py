@@ -97,6 +97,19 @@ def _can_use_payments(ctx: UserContext) -> bool:
     return can_open(ctx)
 
 
+def _plans_tab(sv: Services, parent: QWidget) -> QWidget:
+    from app.ui.tabs.plans.services import PlansServices
+    from app.ui.tabs.plans_tab import PlansTab
+
+    return PlansTab(sv=PlansServices.of(sv), parent=parent)
+
+
+def _can_use_plans(ctx: UserContext) -> bool:
+    from app.ui.tabs.plans_tab import can_open
+
+    return can_open(ctx)
+
+
 def _can_manage_claims(ctx: UserContext) -> bool:
     return ctx.can(Permission.MANAGE_CLAIMS)
 
@@ -110,13 +123,14 @@ def _can_admin(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_DIRECTORY)
 
 
-# Later issues add plans and quality here.
+# A later issue adds quality here.
 TABS: tuple[TabSpec, ...] = (
     TabSpec("history", "Patients", _history_tab, _can_see_patients),
     TabSpec("benefits", "Benefits", _benefits_tab, _can_see_patients),
     TabSpec("coding", "Coding", _coding_tab, _can_see_patients),
     TabSpec("claims", "Claims", _claims_tab, _can_manage_claims),
     TabSpec("payments", "Payments", _payments_tab, _can_use_payments),
+    TabSpec("plans", "Payment plans", _plans_tab, _can_use_plans),
     TabSpec("admin", "Admin", _admin_tab, _can_admin),
 )
 

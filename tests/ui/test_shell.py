@@ -358,7 +358,7 @@ def test_real_registry_shows_admin_tab_by_role(qtbot, monkeypatch, admin: Servic
     w = mw.MainWindow(admin, idle_ms=0)
     qtbot.addWidget(w)
     assert list(w.tabs_by_slug) == ["history", "benefits", "coding", "claims",
-                                     "payments", "admin"]
+                                     "payments", "plans", "admin"]
     assert w.stack.currentWidget() is w.tab_widget
     admin.users.sign_out()
     admin.users.sign_in("cody", pw)

@@ -274,6 +274,9 @@ def test_the_demo_has_claims_in_every_state(tmp_path: Path,
                                   "'claim_rejected' AND state = 'open'")[0][0]
         stored = _rows(db, "SELECT count(*) FROM x12_file WHERE kind = '837'")[0][0]
         money = _money_facts(db)
+        plans = dict(_rows(db, "SELECT status, count(*) FROM payment_plan GROUP BY status"))
+        late_plans = _rows(db, "SELECT count(*) FROM work_item WHERE reason = 'plan_late' "
+                               "AND state = 'open'")[0][0]
     finally:
         db.close()
     assert set(states) >= {"draft", "ready", "submitted", "accepted", "rejected", "replaced",
@@ -288,6 +291,10 @@ def test_the_demo_has_claims_in_every_state(tmp_path: Path,
     assert money["desk_payments"] >= 1
     # an aging with money owed in most buckets, by payers and by patients
     assert money["payer_buckets"] >= 4 and money["patients_owing"] >= 10
+    # payment plans in every status: of the three active ones one is late (its work item),
+    # another the renegotiated successor of the replaced one
+    assert plans == {"active": 3, "paused": 1, "cancelled": 1, "paid_off": 1, "replaced": 1}
+    assert late_plans == 1
 
 
 def _money_facts(db: Database) -> dict[str, int]:

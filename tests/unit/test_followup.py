@@ -99,9 +99,9 @@ def test_refresh_is_idempotent_and_closes_the_item_once_the_claim_is_paid(
     v = sent(admin, c, 1, tmp=tmp_path)
     submitted_on(admin, v.id, date(2026, 3, 2))
     assert wq.refresh(date(2026, 5, 1)) == {"unpaid": 1, "timely_filing": 0, "promises": 0,
-                                            "closed": 0}
+                                            "plans_late": 0, "closed": 0}
     assert wq.refresh(date(2026, 5, 2)) == {"unpaid": 0, "timely_filing": 0, "promises": 0,
-                                            "closed": 0}
+                                            "plans_late": 0, "closed": 0}
     assert len(items(admin, "unpaid")) == 1
     pay_in_full(admin, v)
     assert wq.refresh(date(2026, 5, 3))["closed"] == 1
@@ -110,7 +110,7 @@ def test_refresh_is_idempotent_and_closes_the_item_once_the_claim_is_paid(
     assert "Closed: the payer answered (the claim is paid now)" in item.note
     assert wq.items("unpaid") == [] and len(wq.items("unpaid", state="done")) == 1
     assert wq.refresh(date(2026, 5, 4)) == {"unpaid": 0, "timely_filing": 0, "promises": 0,
-                                            "closed": 0}
+                                            "plans_late": 0, "closed": 0}
 
 
 def test_an_unpaid_item_a_clerk_closed_comes_back_only_after_another_period(
@@ -299,7 +299,7 @@ def test_items_are_ordered_by_due_date_then_age_and_the_view_is_audited(
 def test_counts_name_every_queue(wq: WorkQueueService) -> None:
     assert wq.counts() == {key: 0 for key in QUEUES}
     assert set(QUEUES) == {"unpaid", "denials", "rejections", "underpayments",
-                           "timely_filing", "promises", "appeals"}
+                           "timely_filing", "promises", "appeals", "plans_late"}
 
 
 def test_the_front_desk_may_not_work_the_queues(admin: Services) -> None:

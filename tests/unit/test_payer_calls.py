@@ -113,7 +113,7 @@ def test_a_promise_becomes_a_work_item_the_day_after_its_date_and_keeping_it_clo
     (done,) = items(admin, "promise")
     assert done.state == "done" and "kept its promise" in done.note
     assert wq.refresh(date(2026, 3, 20)) == {"unpaid": 0, "timely_filing": 0, "promises": 0,
-                                             "closed": 0}
+                                             "plans_late": 0, "closed": 0}
     with pytest.raises(UserError, match="already marked kept"):
         calls.mark_promise_kept(row.id)
 

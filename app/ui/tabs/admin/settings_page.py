@@ -72,6 +72,9 @@ BILLING_FIELDS = (
               minimum=1, maximum=90),
     FieldSpec("timely_filing_warning_days", "Warn before the filing limit (days)", "int",
               width=120, minimum=1, maximum=180),
+    FieldSpec("plan_grace_days", "Plan installment grace (days)", "int", width=120,
+              minimum=0, maximum=60,
+              hint="An installment unpaid this many days after its due date is missed"),
 )
 
 

@@ -61,7 +61,8 @@ def detail_html(row: WorkRow, calls: list[CallRow], calls_loading: bool, assigne
 def refresh_text(out: dict[str, int]) -> str:
     """What a refresh of the queues did, in a sentence."""
     return (f"Queues refreshed: {out.get('unpaid', 0)} unpaid, {out.get('timely_filing', 0)} "
-            f"timely filing and {out.get('promises', 0)} missed promise(s) raised; "
+            f"timely filing, {out.get('promises', 0)} missed promise(s) and "
+            f"{out.get('plans_late', 0)} late plan(s) raised; "
             f"{out.get('closed', 0)} item(s) closed because their cause went away.")
 
 
