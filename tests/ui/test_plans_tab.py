@@ -321,3 +321,32 @@ def test_pause_resume_cancel_and_the_buttons_each_status_allows(
     assert column(page, 2) == ["Cancelled"] and on() == {"print"}
     assert admin.plans.plan(plan.id).status == "cancelled"
     grab(page, tmp_path / "cancelled.png")
+
+
+def test_a_desk_payment_counts_toward_the_patients_plan(qtbot, admin: Services,
+                                                        c: Clinic) -> None:
+    """The Desk payment page shows the plan and applies the payment to its installments,
+    money beyond what is due shortening the plan when the clerk says so."""
+    from app.ui.tabs.payments.desk_page import DeskPage
+    from app.ui.tabs.payments.services import PaymentsServices
+    from tests.ui.test_payments_money import pick, shown
+
+    pid = owing(admin, c)
+    plan = make_plan(admin, pid, count=4)  # 4 × $53.00
+    page = DeskPage(PaymentsServices.of(admin))
+    shown(qtbot, page)
+    pick(page, "Payera")
+    assert page.plan_box.isVisible() and plan.number in page.plan_box.status.text()
+    page.plan_box.extra.setCurrentIndex(page.plan_box.extra.findData("shorten"))
+    page.form.amount.setText("80")
+    page.take_button.click()
+    assert f"Counted toward plan {plan.number}: installments #1 $53.00, #4 $27.00." \
+        in page.result.text()
+    after = admin.plans.plan(plan.id)
+    assert [i.paid for i in after.installments] == [D("53.00"), D("0.00"), D("0.00"),
+                                                    D("27.00")]
+    # a patient with no plan: no box
+    other = owing(admin, c, 2)
+    assert other != pid
+    pick(page, "Payerb")
+    assert not page.plan_box.isVisible()

@@ -34,6 +34,7 @@ from app.ui.tabs.claims import date_text, fit_columns
 from app.ui.tabs.coding import OK_COLOUR, RIGHT, money_text
 from app.ui.tabs.payments.desk_dialogs import refund_dialog, transfer_dialog
 from app.ui.tabs.payments.desk_payment_form import Payment, PaymentForm
+from app.ui.tabs.payments.desk_plan import DeskPlanBox
 from app.ui.tabs.payments.pdf_dialog import PdfDialog, dollars
 from app.ui.tabs.payments.services import PaymentsServices
 from app.ui.widgets.form import heading, note, parse_money
@@ -95,6 +96,8 @@ class DeskPage(QWidget):
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self._owes_box(), 1)
+        self.plan_box = DeskPlanBox(self._sv.plans, self._sv.ctx)
+        column.addWidget(self.plan_box)
         pay = QGroupBox("The payment")
         self.form = PaymentForm()
         pay_column = QVBoxLayout(pay)
@@ -157,8 +160,11 @@ class DeskPage(QWidget):
         if chosen is not None:
             try:
                 self.balance = self._sv.payments.patient_balance(chosen.id)
+                self.plan_box.load(chosen.id)
             except Exception as exc:  # noqa: BLE001 - the one presenter shows it
                 show_error(self, exc)
+        else:
+            self.plan_box.load(None)
         self._fill()
 
     def _fill(self) -> None:
@@ -265,7 +271,12 @@ class DeskPage(QWidget):
         how = (f"card ending {payment.reference}" if payment.method == "card"
                else f"check {payment.reference}".strip() if payment.method == "check"
                else "cash")
-        self.result.setText(payment_text(r, how))
+        text = payment_text(r, how)
+        try:
+            text = " ".join(t for t in (text, self.plan_box.apply(r.payment_id)) if t)
+        except Exception as exc:  # noqa: BLE001 - the one presenter shows it
+            show_error(self, exc)  # the payment stands; the plan can take it from its page
+        self.result.setText(text)
         self.form.clear()
         self.form.oldest.setChecked(True)
         self.load()

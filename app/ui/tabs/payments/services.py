@@ -37,10 +37,11 @@ class PaymentsServices:
     day_close: DayCloseService
     users: Any = None  # UserService (kept for dialogs that need the signed-in user)
     codes: AdjustmentCodeListService | None = None  # X12's CARC/RARC lists
+    plans: Any = None  # PlanService: a desk payment counts toward the patient's plan
 
     @classmethod
     def of(cls, sv: Services) -> PaymentsServices:
         """The bundle from the window's services."""
         return cls(sv.ctx, sv.remittances, sv.aging, sv.claims, sv.directory, sv.patients,
                    sv.work_queue, sv.payer_calls, sv.appeals,
-                   sv.payments, sv.day_close, sv.users, sv.adjustment_codes)
+                   sv.payments, sv.day_close, sv.users, sv.adjustment_codes, sv.plans)
