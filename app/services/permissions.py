@@ -40,6 +40,7 @@ class Permission(StrEnum):
     POST_PAYMENTS = "post_payments"
     TAKE_PAYMENTS = "take_payments"
     MANAGE_PLANS = "manage_plans"
+    RUN_STATEMENTS = "run_statements"
     OVERRIDE_REMITTANCE = "override_remittance"
     WORK_FOLLOW_UP = "work_follow_up"
     CLOSE_DAY = "close_day"
@@ -76,6 +77,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.TAKE_PAYMENTS: "Take patient payments at the desk and print receipts",
     Permission.MANAGE_PLANS: "Set up, renegotiate, pause and cancel payment plans; apply "
                              "payments to them",
+    Permission.RUN_STATEMENTS: "Run patient statements, put accounts on hold and hand them to "
+                               "a collection agency",
     Permission.OVERRIDE_REMITTANCE: "Post a remittance that does not balance, with a "
                                     "written reason",
     Permission.WORK_FOLLOW_UP: "Work the follow-up queues, log payer calls, write appeals, "
@@ -105,7 +108,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                              Permission.VIEW_LEDGER, Permission.EDIT_COVERAGE,
                              Permission.MANAGE_CLAIMS, Permission.POST_PAYMENTS,
                              Permission.TAKE_PAYMENTS, Permission.MANAGE_PLANS,
-                             Permission.WORK_FOLLOW_UP, Permission.CLOSE_DAY},
+                             Permission.RUN_STATEMENTS, Permission.WORK_FOLLOW_UP,
+                             Permission.CLOSE_DAY},
 }
 
 

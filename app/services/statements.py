@@ -48,7 +48,7 @@ import json
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -112,9 +112,8 @@ from app.services.statement_figures import (
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 CHUNK = 900  # ids per IN (...) list, under SQLite's bound-parameter limit
-# Statements and collections are the billing office's work (billers, admins). A permission of
-# their own (RUN_STATEMENTS) would be better; POST_PAYMENTS is the closest that exists.
-STATEMENTS = Permission.POST_PAYMENTS
+# Statements and collections are the billing office's work (billers, admins).
+STATEMENTS = Permission.RUN_STATEMENTS
 # A claim in one of these is still with (or on its way to) a payer: its lines are not finished.
 AT_PAYER = (DRAFT, READY, SUBMITTED, ACCEPTED, REJECTED)
 
@@ -322,6 +321,7 @@ class StatementRunResult:
     due_date: date
     statements: tuple[StatementFigures, ...]
     skipped: tuple[SkippedAccount, ...]
+    pdf: bytes = field(default=b"", repr=False)  # the batch as printed (and recorded)
 
     @property
     def accounts(self) -> int:
@@ -358,6 +358,17 @@ class AccountStatusRow:
     amount: Decimal | None
     started_on: date
     created_by: str
+
+
+@dataclass(frozen=True)
+class HeldAccount:
+    """An account on hold or in collections, as the list of them shows it."""
+
+    patient_id: int
+    account_number: str
+    name: str
+    status: AccountStatusRow
+    balance: Decimal  # the patient's own balance now
 
 
 @dataclass(frozen=True)
@@ -800,7 +811,7 @@ class StatementService:
             p.run_id, p.kind, p.statement_date, p.due_date,
             tuple(_figures(a, n, d) for a, n, d in zip(p.accounts, numbers, documents,
                                                          strict=True)),
-            tuple(p.skipped))
+            tuple(p.skipped), pdf)
 
     def _prepare(self, s: Session, statement_date: date, kind: str | None,
                  patient_ids: Sequence[int] | None, exclude: Iterable[int]) -> _Prepared:
@@ -1042,6 +1053,19 @@ class StatementService:
                          details={"until": until.isoformat() if until else None})
             return _status_row(row)
 
+    def held_accounts(self) -> list[HeldAccount]:
+        """Every account on hold (an ended hold left out) or in collections today, by
+        account number, with what it owes now (audited: it lists patients)."""
+        user = self._ctx.require(STATEMENTS)
+        with self._db.session() as s:
+            statuses = _live_statuses(s, date.today())
+            ids = sorted(statuses)
+            people, owed = _people(s, ids), _balances_of(s, ids)
+            rows = [HeldAccount(k, people[k].mrn, people[k].name, _status_row(statuses[k]),
+                                owed.get(k, ZERO)) for k in ids if k in people]
+            append_event(s, user, "account.holds.view", details={"accounts": len(rows)})
+        return sorted(rows, key=lambda r: r.account_number)
+
     def release(self, patient_id: int) -> None:
         """End the account's hold: it gets statements again."""
         user = self._ctx.require(STATEMENTS)
@@ -1267,6 +1291,6 @@ def _sequence(prev: _Previous | None, figures: AccountFigures) -> int:
 
 
 __all__ = ["AccountStatusRow", "CollectionsCandidate", "CollectionsResult", "DunningLevelData",
-           "PlanDue", "PlanLookup", "SkippedAccount", "StatementFigures", "StatementPreview",
-           "StatementPreviewRow", "StatementRunResult", "StatementRunRow", "StatementService",
-           "StatementSettingsData", "read_statement_settings"]
+           "HeldAccount", "PlanDue", "PlanLookup", "SkippedAccount", "StatementFigures",
+           "StatementPreview", "StatementPreviewRow", "StatementRunResult", "StatementRunRow",
+           "StatementService", "StatementSettingsData", "read_statement_settings"]

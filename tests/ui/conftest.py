@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
+from app.ui import errors
+
 
 @pytest.fixture
 def messages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
@@ -20,3 +22,13 @@ def messages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
                     else QMessageBox.StandardButton.Ok)
         monkeypatch.setattr(QMessageBox, kind, staticmethod(fake))
     return seen
+
+
+@pytest.fixture(autouse=True)
+def no_crash_dialog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error would open the modal crash dialog and wait for a click that never
+    comes: every window test fails at once instead. A test of the crash dialog patches it
+    again."""
+    def crash(self: object) -> int:
+        raise AssertionError("the crash dialog opened")
+    monkeypatch.setattr(errors.CrashDialog, "exec", crash)

@@ -20,7 +20,6 @@ from app.formats.appeal_letter import DEFAULT_TEMPLATES
 from app.services import Services
 from app.services.claims import ClaimView
 from app.services.payer_calls import CallData
-from app.ui import errors
 from app.ui.tabs.payments.appeal_dialog import AppealDialog
 from app.ui.tabs.payments.call_dialog import CallDialog
 from app.ui.tabs.payments.calls_page import CallsPage, can_log_calls
@@ -41,14 +40,6 @@ TODAY = date.today()
 @pytest.fixture
 def c(admin: Services) -> Clinic:
     return clinic(admin)
-
-
-@pytest.fixture(autouse=True)
-def no_crash_dialog(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An unexpected error would open the modal crash dialog: fail instead of waiting."""
-    def crash(self: object) -> int:
-        raise AssertionError("the crash dialog opened")
-    monkeypatch.setattr(errors.CrashDialog, "exec", crash)
 
 
 def shown(qtbot, widget: QWidget) -> QWidget:

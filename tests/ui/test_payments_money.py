@@ -22,7 +22,6 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from app.models import PatientPayment
 from app.services import Services
 from app.services.payments import EobClaim, EobData, EobLine
-from app.ui import errors
 from app.ui.tabs.payments import eob_grid as g
 from app.ui.tabs.payments.day_page import DayPage, can_close_day
 from app.ui.tabs.payments.desk_page import DeskPage, can_take_payments
@@ -42,14 +41,6 @@ TODAY = date.today()
 @pytest.fixture
 def c(admin: Services) -> Clinic:
     return clinic(admin)
-
-
-@pytest.fixture(autouse=True)
-def no_crash_dialog(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An unexpected error would open the modal crash dialog: fail instead of waiting."""
-    def crash(self: object) -> int:
-        raise AssertionError("the crash dialog opened")
-    monkeypatch.setattr(errors.CrashDialog, "exec", crash)
 
 
 def shown(qtbot, widget: QWidget) -> QWidget:

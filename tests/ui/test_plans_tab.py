@@ -20,7 +20,6 @@ from app.formats.plan_schedule import PlanTerms
 from app.models import PlanInstallment
 from app.services import Services
 from app.services.plans import PlanDetail
-from app.ui import errors
 from app.ui.tabs.plans.dialogs import (
     ApplyPaymentDialog,
     ReasonDialog,
@@ -30,7 +29,7 @@ from app.ui.tabs.plans.dialogs import (
 from app.ui.tabs.plans.list_page import BALANCE, PATIENT, PlansListPage
 from app.ui.tabs.plans.new_page import NewPlanPage
 from app.ui.tabs.plans.services import PlansServices
-from app.ui.tabs.plans_tab import NEW_PLAN, PLANS, PlansTab, can_open
+from app.ui.tabs.plans_tab import COLLECTIONS, NEW_PLAN, PLANS, STATEMENTS, PlansTab, can_open
 from tests.unit.claim_fixtures import Clinic, clinic
 from tests.unit.test_coding import sign_in_as
 from tests.unit.test_payments import self_pay
@@ -43,14 +42,6 @@ OWED = D("212.00")  # 99213 $100.00 + 36415 $12.00, then 99213 $100.00
 @pytest.fixture
 def c(admin: Services) -> Clinic:
     return clinic(admin)
-
-
-@pytest.fixture(autouse=True)
-def no_crash_dialog(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An unexpected error would open the modal crash dialog: fail instead of waiting."""
-    def crash(self: object) -> int:
-        raise AssertionError("the crash dialog opened")
-    monkeypatch.setattr(errors.CrashDialog, "exec", crash)
 
 
 def owing(sv: Services, c: Clinic, n: int = 1) -> int:
@@ -104,8 +95,9 @@ def opened(qtbot, page: PlansListPage, button: str) -> object:
 def test_front_desk_sees_the_tab_and_a_coder_does_not(qtbot, admin: Services,
                                                       c: Clinic) -> None:
     owing(admin, c)
-    assert can_open(admin.ctx) and list(make_tab(qtbot, admin).pages) == [PLANS, NEW_PLAN]
-    sign_in_as(admin, "front_desk")
+    assert can_open(admin.ctx) and list(make_tab(qtbot, admin).pages) == [
+        PLANS, NEW_PLAN, STATEMENTS, COLLECTIONS]
+    sign_in_as(admin, "front_desk")  # plans, but no statement runs or collections
     tab = make_tab(qtbot, admin)
     assert can_open(admin.ctx) and list(tab.pages) == [PLANS, NEW_PLAN]
     page: NewPlanPage = tab.page(NEW_PLAN)  # the front desk sets one up, down payment and all

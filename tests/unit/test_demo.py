@@ -277,6 +277,16 @@ def test_the_demo_has_claims_in_every_state(tmp_path: Path,
         plans = dict(_rows(db, "SELECT status, count(*) FROM payment_plan GROUP BY status"))
         late_plans = _rows(db, "SELECT count(*) FROM work_item WHERE reason = 'plan_late' "
                                "AND state = 'open'")[0][0]
+        statuses = dict(_rows(db, "SELECT status, count(*) FROM account_status "
+                                  "WHERE ended_at IS NULL GROUP BY status"))
+        runs = _rows(db, "SELECT count(*), max(statement_date) FROM statement_run")[0]
+        # final notices 30+ days old whose account is in no status and got nothing since
+        waiting = _rows(db, "SELECT count(*) FROM statement s JOIN statement_run r ON "
+                            "r.id = s.run_id WHERE s.final_notice AND r.statement_date <= "
+                            "date('now', '-30 days') AND s.run_id = (SELECT max(run_id) FROM "
+                            "statement x WHERE x.patient_id = s.patient_id) AND NOT EXISTS "
+                            "(SELECT 1 FROM account_status a WHERE a.patient_id = s.patient_id "
+                            "AND a.ended_at IS NULL)")[0][0]
     finally:
         db.close()
     assert set(states) >= {"draft", "ready", "submitted", "accepted", "rejected", "replaced",
@@ -295,6 +305,10 @@ def test_the_demo_has_claims_in_every_state(tmp_path: Path,
     # another the renegotiated successor of the replaced one
     assert plans == {"active": 3, "paused": 1, "cancelled": 1, "paid_off": 1, "replaced": 1}
     assert late_plans == 1
+    # statements: four monthly runs chasing a few accounts, then today's run; some accounts
+    # with the agency, two on hold, the rest of the final notices waiting for the clerk
+    assert runs[0] == 5 and runs[1] == date.today().isoformat()
+    assert statuses == {"collections": 4, "hold": 2} and waiting == 8
 
 
 def _money_facts(db: Database) -> dict[str, int]:

@@ -424,7 +424,7 @@ def test_a_run_is_recorded_and_reprints_what_was_sent(
     one, two = self_pay(admin, c, 19), self_pay(admin, c, 20, "36415")
     result = st.run(TODAY)
     batch = st.run_pdf(result.run_id)
-    assert batch.startswith(b"%PDF") and st.run_pdf(result.run_id) == batch
+    assert batch.startswith(b"%PDF") and st.run_pdf(result.run_id) == batch == result.pdf
     with admin.db.session() as s:
         run = s.get(StatementRun, result.run_id)
         assert run is not None
@@ -538,6 +538,27 @@ def test_an_account_on_hold_is_no_candidate_and_cannot_be_sent(
         st.send_to_collections([pid], " ")
 
 
+def test_the_list_of_held_accounts_shows_holds_and_collections_in_force(
+        admin: Services, c: Clinic, st: StatementService, pay: PaymentService) -> None:
+    held, sent, over, free = (self_pay(admin, c, n) for n in (40, 41, 42, 43))
+    st.hold(held, "Hardship review", until=TODAY + timedelta(days=5))
+    st.hold(over, "Insurance appeal")
+    st.release(over)  # an ended hold is not listed
+    final_notice(st, sent)
+    st.send_to_collections([sent], "Acme Recovery")
+    pay.take_payment(sent, D("12.00"), "cash")  # the list shows what is owed now
+    rows = st.held_accounts()
+    assert [(r.patient_id, r.status.status, r.balance) for r in rows] == [
+        (held, "hold", D("112.00")), (sent, IN_COLLECTIONS, D("100.00"))]
+    assert rows[0].status.hold_until == TODAY + timedelta(days=5)
+    assert (rows[1].status.agency, rows[1].status.amount) == ("Acme Recovery", D("112.00"))
+    assert free not in {r.patient_id for r in rows}
+    st.recall_from_collections(sent)
+    assert [r.patient_id for r in st.held_accounts()] == [held]
+    assert [json.loads(d) for a, d, _p in actions(admin)
+            if a == "account.holds.view"][-1] == {"accounts": 1}
+
+
 # --- permissions and audit ------------------------------------------------------------------------
 @pytest.mark.parametrize("role", ["front_desk", "coder"])
 def test_only_billing_staff_run_statements_and_collections(
@@ -547,6 +568,7 @@ def test_only_billing_staff_run_statements_and_collections(
     st = StatementService(admin.db, admin.ctx)
     for call in (lambda: st.preview(TODAY), lambda: st.run(TODAY), lambda: st.runs(),
                  lambda: st.hold(pid, "x"), lambda: st.collections_candidates(),
+                 lambda: st.held_accounts(),
                  lambda: st.export_collections([pid]),
                  lambda: st.send_to_collections([pid], "A"),
                  lambda: st.save_settings(StatementSettingsData())):

@@ -1,11 +1,13 @@
 """The Claims tab's pages and dialogs (app.ui.tabs.claims_tab assembles them) and the small
-helpers they share: how dates, methods and statuses read, and a plain read-only table."""
+helpers they share: how dates, methods and statuses read, a plain read-only table and its
+tick boxes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
 
 from app.services.claims import ELECTRONIC, FREQUENCY_LABELS, PAPER, STATUS_LABELS
@@ -64,6 +66,26 @@ def fill_table(table: QTableWidget, rows: Sequence[Sequence[str]],
         for col, text in enumerate(cells):
             table.setItem(i, col, table_cell(text, right=col in right))
     fit_columns(table)
+
+
+def add_ticks(table: QTableWidget, col: int, checked: bool) -> None:
+    """Make column `col` of every row a tick box (after `fill_table`), all ticked or not,
+    without a signal per row."""
+    blocked = table.blockSignals(True)
+    state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+    for i in range(table.rowCount()):
+        if (item := table.item(i, col)) is not None:
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(state)
+    table.resizeColumnToContents(col)
+    table.blockSignals(blocked)
+
+
+def ticked_rows(table: QTableWidget, col: int) -> list[int]:
+    """The rows whose tick box in column `col` is ticked, in order."""
+    return [i for i in range(table.rowCount())
+            if (item := table.item(i, col)) is not None
+            and item.checkState() == Qt.CheckState.Checked]
 
 
 def fit_columns(table: QTableWidget) -> None:

@@ -91,6 +91,10 @@ class _Dialog(QDialog):
         # always shown, carries the width
         self.buttons.setMinimumWidth(width)
         layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        # A button made default before it was in the dialog is not the dialog's default:
+        # made again now, Enter in a field presses it (not Cancel).
+        self.ok_button.setDefault(False)
+        self.ok_button.setDefault(True)
 
     def submit(self) -> None:
         raise NotImplementedError
