@@ -92,6 +92,7 @@ from app.services.context import CurrentUser, UserContext
 from app.services.database import Database
 from app.services.ledger import PATIENT, post_entry
 from app.services.payments import (
+    PaymentResult,
     _format_phone,
     _patient,
     _practice_address,
@@ -752,6 +753,33 @@ class PlanService:
             _audit_application(s, user, plan, result, overpayment, patient_payment_id)
             return result
 
+    def take_and_apply(self, plan_id: int, amount: Decimal, method: str, reference: str = "",
+                       overpayment: str = NEXT, *,
+                       as_of: date | None = None) -> tuple[PaymentResult, PlanApplication]:
+        """Take a desk payment for the plan and apply it (as `apply_payment`), in one
+        transaction: both are saved or neither is. The money pays the plan's visit lines,
+        oldest visit first; what they no longer owe stays on the account as a credit.
+        Needs both taking payments and managing plans. Audited (both)."""
+        user = self._ctx.require(Permission.MANAGE_PLANS)
+        self._ctx.require(Permission.TAKE_PAYMENTS)
+        _check_overpayment(overpayment)
+        if not _is_cents(amount) or amount <= 0:
+            raise UserError("Enter an amount more than $0.00, in dollars and cents.")
+        day = as_of or date.today()
+        with self._db.session() as s:
+            plan = _plan(s, plan_id)
+            _require_open(plan, "paid")
+            line_ids = s.scalars(select(PlanLine.charge_line_id)
+                                 .where(PlanLine.plan_id == plan.id)).all()
+            paid = take_desk_payment(s, user, plan.patient_id, amount, method, reference,
+                                     f"Plan {plan_number(plan.id)}",
+                                     _line_parts(s, plan.patient_id, line_ids, amount))
+            needed = min(amount, _balance(_installments(s, plan.id)))
+            sources = _sources(s, plan, needed, paid.payment_id)
+            result = _apply(s, user, plan, amount, overpayment, sources, day)
+            _audit_application(s, user, plan, result, overpayment, paid.payment_id)
+            return paid, result
+
     def apply_desk_payment(self, patient_payment_id: int, overpayment: str = NEXT, *,
                            as_of: date | None = None) -> PlanApplication | None:
         """Count a desk payment just taken (`PaymentService.take_payment`) toward the
@@ -969,19 +997,28 @@ def _take_down_payment(s: Session, user: CurrentUser, plan: PaymentPlan, line_id
     they no longer owe stays on the account as a credit)."""
     if not plan.down_payment:
         return
-    lines = sorted(s.scalars(select(ChargeLine).where(ChargeLine.id.in_(line_ids))),
+    paid = take_desk_payment(s, user, plan.patient_id, plan.down_payment, method, reference,
+                             f"Down payment, plan {plan_number(plan.id)}",
+                             _line_parts(s, plan.patient_id, line_ids, plan.down_payment))
+    plan.down_payment_id = paid.payment_id
+
+
+def _line_parts(s: Session, patient_id: int, line_ids: Iterable[int],
+                amount: Decimal) -> list[tuple[int, Decimal]]:
+    """`amount` spread over what the lines still owe, oldest visit first (the rest, if any,
+    is left for the payment to keep as a credit)."""
+    ids = list(line_ids)
+    lines = sorted(s.scalars(select(ChargeLine).where(ChargeLine.id.in_(ids))),
                    key=lambda ln: (ln.dos, ln.id))
-    owed = _line_balances(s, plan.patient_id, line_ids)
+    owed = _line_balances(s, patient_id, ids)
     parts: list[tuple[int, Decimal]] = []
-    left = plan.down_payment
+    left = amount
     for ln in lines:
         part = min(left, owed.get(ln.id, ZERO))
         if part > 0:
             parts.append((ln.id, part))
             left -= part
-    paid = take_desk_payment(s, user, plan.patient_id, plan.down_payment, method, reference,
-                             f"Down payment, plan {plan_number(plan.id)}", parts)
-    plan.down_payment_id = paid.payment_id
+    return parts
 
 
 def _sources(s: Session, plan: PaymentPlan, needed: Decimal,

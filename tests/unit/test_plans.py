@@ -583,6 +583,35 @@ def test_a_desk_payment_counts_toward_the_plan_once(
         s.execute(update(PlanPayment).values(amount=D("1.00")))
 
 
+def test_a_payment_taken_for_the_plan_pays_its_lines_and_installments_in_one_go(
+        admin: Services, c: Clinic, plans: PlanService) -> None:
+    older, _l = owing(admin, c, 3, "40.00")  # another patient: nothing of theirs moves
+    pid, lines = owing(admin, c, 1, "70.00", "250.00", "350.00")
+    plan = plans.create(pid, terms("600.00", 6), lines[1:], today=TODAY)  # not the oldest
+    before = count(admin, PatientPayment)
+    paid_by, r = plans.take_and_apply(plan.id, D("150.00"), "check", "1042", as_of=FIRST)
+    assert r.applied == ((1, D("100.00")), (2, D("50.00"))) and r.balance == D("450.00")
+    assert paid_by.amount == D("150.00") and count(admin, PatientPayment) == before + 1
+    with admin.db.session() as s:
+        by_line = dict(s.execute(select(LedgerEntry.charge_line_id, LedgerEntry.amount)
+                                 .where(LedgerEntry.patient_payment_id == paid_by.payment_id))
+                       .all())
+    # the plan's oldest line first, not the patient's oldest visit (left out of the plan)
+    assert by_line == {lines[1]: D("-150.00")}
+    assert owed(admin, pid) == D("520.00") and owed(admin, older) == D("40.00")
+    # a refusal saves neither the payment nor the application
+    with pytest.raises(ValidationError):
+        plans.take_and_apply(plan.id, D("10.00"), "card", "12", as_of=FIRST)
+    plans.cancel(plan.id, "Moved away", today=FIRST)
+    with pytest.raises(UserError):
+        plans.take_and_apply(plan.id, D("10.00"), "cash", as_of=FIRST)
+    assert count(admin, PatientPayment) == before + 1
+    assert actions(admin).count("payment.take") == 1
+    sign_in_as(admin, "coder")
+    with pytest.raises(PermissionDenied):
+        plans.take_and_apply(plan.id, D("10.00"), "cash")
+
+
 def test_a_coder_may_not_touch_plans_the_front_desk_may(
         admin: Services, c: Clinic, plans: PlanService) -> None:
     pid, plan = six_hundred(admin, c, plans)

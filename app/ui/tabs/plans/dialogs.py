@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import UserError
 from app.formats.plan_schedule import PlanTerms
-from app.services.payments import OLDEST, PaymentResult
+from app.services.payments import PaymentResult
 from app.services.permissions import Permission
 from app.services.plans import NEXT, SHORTEN, PlanApplication, PlanDetail
 from app.ui.dialogs.merge_dialog import PatientPicker
@@ -116,8 +116,8 @@ class _Dialog(QDialog):
 
 
 class ApplyPaymentDialog(_Dialog):
-    """`taken` carries the desk payment as soon as it is taken (for its receipt), even when
-    applying it to the plan then fails."""
+    """Money taken now is taken and applied in one save; `taken` carries the desk payment
+    (for its receipt). Money taken earlier is applied from the payments not yet applied."""
 
     taken = Signal(object)
 
@@ -208,37 +208,18 @@ class ApplyPaymentDialog(_Dialog):
         if self.take_now.isChecked() and (problem := reference_problem(method, reference)):
             say(self.problem, problem)
             return
-        if self.take_now.isChecked() and not self._take(amount, method, reference):
+        if self.take_now.isChecked():
+            self.run(lambda: self._take_and_apply(amount, method, reference))
             return
-        pp = self.payment.payment_id if self.payment is not None else None
-        if not self.run(lambda: self._sv.plans.apply_payment(self.plan.id, amount,
-                                                             self.overpayment(), pp)) \
-                and self.payment is not None:
-            self._taken_not_applied()
+        self.run(lambda: self._sv.plans.apply_payment(self.plan.id, amount, self.overpayment()))
 
-    def _take(self, amount: Decimal, method: str, reference: str) -> bool:
-        try:
-            self.payment = self._sv.payments.take_payment(
-                self.plan.patient_id, amount, method, reference, f"Plan {self.plan.number}",
-                OLDEST)
-        except UserError as exc:
-            say(self.problem, str(exc))
-            return False
-        except Exception as exc:  # noqa: BLE001 - the one presenter shows it
-            show_error(self, exc)
-            return False
+    def _take_and_apply(self, amount: Decimal, method: str, reference: str) -> PlanApplication:
+        """Take the money and apply it in one save (both or neither); `taken` then carries
+        the desk payment for its receipt."""
+        self.payment, applied = self._sv.plans.take_and_apply(
+            self.plan.id, amount, method, reference, self.overpayment())
         self.taken.emit(self.payment)
-        return True
-
-    def _taken_not_applied(self) -> None:
-        """The money is in (a receipt exists) but the plan refused it: never take it twice."""
-        assert self.payment is not None
-        say(self.problem, f"The payment was taken (receipt {self.payment.receipt_number}) but "
-                          f"not applied to the plan: {self.problem.text()} It is on the "
-                          "account; to apply it later choose \u201cAlready taken at the "
-                          "desk\u201d.")
-        self.taken_before.setChecked(True)
-        self.payment = None
+        return applied
 
 
 def application_text(a: PlanApplication, payment: PaymentResult | None) -> str:
