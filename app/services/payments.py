@@ -896,7 +896,9 @@ class PaymentService:
 
     def void_payment(self, payment_id: int, reason: str) -> Decimal:
         """Undo a desk payment (a bounced check, a payment keyed twice): every entry it
-        posted is reversed, so the patient owes it again. Returns the amount undone."""
+        posted is reversed, so the patient owes it again, and what it paid on a payment plan
+        is taken back off the installments (app.services.plans). Returns the amount
+        undone."""
         user = self._ctx.require(Permission.POST_PAYMENTS)
         if not reason.strip():
             raise ValidationError({"reason": "Say why the payment is undone."}, "reversal")
@@ -914,8 +916,12 @@ class PaymentService:
                 raise UserError("This payment was already undone.")
             for e in live:
                 reverse(s, user, e, f"Payment undone: {reason.strip()}")
+            from app.services.plans import unapply_voided_payment  # plans builds on payments
+
+            plans = unapply_voided_payment(s, user, pp.id, posting_date(s))
             append_event(s, user, "payment.void", entity="patient_payment", entity_id=pp.id,
-                         patient_id=pp.patient_id, details={"entries": len(live)})
+                         patient_id=pp.patient_id,
+                         details={"entries": len(live), "plans": len(plans)})
             return -sum((e.amount for e in live), ZERO)
 
     # --- refunds, transfers, write-offs ---------------------------------------------------

@@ -107,6 +107,7 @@ CHUNK = 900  # ids per IN (...) list: below SQLite's variable limit
 NEXT, SHORTEN = "next", "shorten"
 OVERPAYMENT = (NEXT, SHORTEN)
 DUE = "due"  # PlanPayment.how of money that went to what was due
+UNDONE = "undone"  # PlanPayment.how of a voided payment taken back off an installment
 CURRENT, LATE = "current", "late"
 # what the clerk reads for each stored status (an active plan is "current" or "late")
 STATUS_WORDS = {ACTIVE: "current", PAUSED: "paused", CANCELLED: "cancelled",
@@ -629,6 +630,54 @@ def _pieces(parts: list[tuple[PlanInstallment, Decimal, str]],
     return out
 
 
+def unapply_voided_payment(s: Session, user: CurrentUser, patient_payment_id: int,
+                           day: date) -> list[str]:
+    """Take a voided desk payment back off the installments it paid, in the caller's
+    transaction (`PaymentService.void_payment`): per installment a PlanPayment of the amount
+    negated ("undone"), so the applications stay append-only and the history shows both.
+    The installment is unpaid again by that much; as interest is paid first, the interest no
+    longer paid comes off the finance charges (one negative finance charge per plan). A
+    paid-off plan is active again. Returns the numbers of the plans it touched."""
+    rows = s.execute(select(PlanPayment.plan_id, PlanPayment.installment_id,
+                            func.sum(PlanPayment.amount))
+                     .where(PlanPayment.patient_payment_id == patient_payment_id)
+                     .group_by(PlanPayment.plan_id, PlanPayment.installment_id)
+                     .order_by(PlanPayment.plan_id, PlanPayment.installment_id)).all()
+    by_plan: dict[int, list[tuple[int, Decimal]]] = {}
+    for plan_id, installment_id, net in rows:
+        if net and net > 0:
+            by_plan.setdefault(plan_id, []).append((installment_id, net))
+    touched = []
+    for plan_id, parts in by_plan.items():
+        plan = _plan(s, plan_id)
+        undone = []
+        for installment_id, net in parts:
+            inst = s.get(PlanInstallment, installment_id)
+            assert inst is not None  # the foreign key
+            before, inst.paid = inst.paid, inst.paid - net
+            undone.append((inst, net, min(before, inst.interest) - min(inst.paid, inst.interest)))
+            if inst.paid < inst.amount:
+                inst.paid_on = None
+        interest = sum((x for _i, _n, x in undone), ZERO)
+        entry = None
+        if interest:
+            entry = post_entry(s, user, None, CHARGE, -interest, PATIENT,
+                               patient_id=plan.patient_id,
+                               memo=f"Finance charge undone: payment voided, plan "
+                                    f"{plan_number(plan.id)}")
+            s.flush()
+        s.add_all(PlanPayment(plan_id=plan.id, installment_id=inst.id,
+                              patient_payment_id=patient_payment_id, amount=-net,
+                              interest=-part, how=UNDONE,
+                              ledger_entry_id=entry.id if entry else None, applied_on=day,
+                              applied_by=user.username) for inst, net, part in undone)
+        if plan.status == PAID_OFF:
+            plan.status, plan.closed_on = ACTIVE, None
+        touched.append(plan_number(plan.id))
+    s.flush()
+    return touched
+
+
 # --- the service -----------------------------------------------------------------------------
 class PlanService:
     """Payment plans: preview, set up, print, apply payments, renegotiate, pause, resume,
@@ -795,10 +844,10 @@ class PlanService:
             plan = _open_plan(s, pp.patient_id)
             if plan is None:
                 return None
+            usable = _usable(s, plan, pp)  # a voided payment is refused as such first
             if _applied_of(s, [pp.id]):
                 raise UserError("This payment was already applied to a payment plan; it is "
                                 "not applied twice.")
-            usable = _usable(s, plan, pp)
             amount = min(usable, _balance(_installments(s, plan.id)))
             result = _apply(s, user, plan, amount, overpayment, [(pp, usable)],
                             as_of or pp.received_on)
@@ -1135,6 +1184,9 @@ def _plans_query(as_of: date, grace: int, status: str | None, patient_id: int | 
             .group_by(PlanInstallment.plan_id).subquery())
     last = (select(PlanPayment.plan_id.label("plan_id"),
                    func.max(PlanPayment.applied_on).label("last_payment"))
+            .where(PlanPayment.how != UNDONE,  # a voided payment is no payment
+                   PlanPayment.patient_payment_id.not_in(
+                       select(PlanPayment.patient_payment_id).where(PlanPayment.how == UNDONE)))
             .group_by(PlanPayment.plan_id).subquery())
     nxt = aliased(PlanInstallment)
     late = and_(PaymentPlan.status == ACTIVE, sums.c.missed == 1)

@@ -327,6 +327,42 @@ def test_interest_is_paid_first_and_posted_as_a_finance_charge(
     assert owed(admin, pid) == D("921.15")
 
 
+def test_a_voided_payment_is_taken_back_off_the_plan_interest_and_all(
+        admin: Services, c: Clinic, plans: PlanService) -> None:
+    pid, lines = owing(admin, c, 1, "400.00", "600.00")
+    plan = plans.create(pid, terms("1000.00", 12, apr="12"), lines, today=TODAY)
+    kept = desk(admin, pid, "50.00")
+    plans.apply_payment(plan.id, D("50.00"), patient_payment_id=kept, as_of=FIRST)
+    bounced = desk(admin, pid, "100.00")  # the rest of installment 1 and 2 in part
+    r = plans.apply_payment(plan.id, D("100.00"), patient_payment_id=bounced, as_of=FIRST)
+    assert r.applied == ((1, D("38.85")), (2, D("61.15"))) and r.interest == D("9.21")
+    before = plans.plan(plan.id, as_of=FIRST)
+    assert [i.paid for i in before.installments[:2]] == [D("88.85"), D("61.15")]
+    assert admin.payments.void_payment(bounced, "Check bounced") == D("100.00")
+    after = plans.plan(plan.id, as_of=FIRST)
+    assert paid(after)[:3] == [D("50.00"), D("0.00"), D("0.00")]
+    assert after.installments[0].paid_on is None and after.status == "active"
+    # what the patient owes is again what the plan has left, the finance charges included:
+    # the 10.00 of installment 1 stays paid by the kept 50.00, the second month's 9.21 is off
+    assert after.principal_left == owed(admin, pid) == D("960.00")
+    assert [(a.installment, a.amount, a.interest, a.how) for a in after.payments] == [
+        (1, D("50.00"), D("10.00"), "due"), (1, D("38.85"), D("0.00"), "due"),
+        (2, D("61.15"), D("9.21"), "due"), (1, D("-38.85"), D("0.00"), "undone"),
+        (2, D("-61.15"), D("-9.21"), "undone")]
+    with pytest.raises(UserError, match="undone"):
+        plans.apply_desk_payment(bounced, as_of=FIRST)
+    # a plan paid off by a payment that bounces is open again
+    other, other_lines = owing(admin, c, 2, "90.00")
+    small = plans.create(other, terms("90.00", 1), other_lines, today=TODAY)
+    pp = desk(admin, other, "90.00")
+    assert plans.apply_payment(small.id, D("90.00"), patient_payment_id=pp,
+                               as_of=FIRST).status == "paid_off"
+    admin.payments.void_payment(pp, "Keyed twice")
+    reopened = plans.plan(small.id, as_of=FIRST)
+    assert (reopened.status, reopened.balance) == ("active", D("90.00"))
+    assert plans.plans(patient_id=other)[0].last_payment is None
+
+
 # --- missed installments -------------------------------------------------------------------------
 def test_an_installment_is_missed_the_day_after_the_grace_days(
         admin: Services, c: Clinic, plans: PlanService) -> None:

@@ -27,7 +27,8 @@ INSTALLMENT_COLUMNS = ("No.", "Due", "Amount", "Paid", "Left", "Paid on", "State
 PAYMENT_COLUMNS = ("Applied on", "Installment", "Amount", "Of it interest", "As", "Receipt",
                    "By")
 STATE_COLUMN = 6
-HOW_WORDS = {"due": "due", "next": "ahead (next)", "shorten": "ahead (shortens)"}
+HOW_WORDS = {"due": "due", "next": "ahead (next)", "shorten": "ahead (shortens)",
+             "undone": "taken back (payment voided)"}
 
 
 def installment_state(i: InstallmentRow) -> str:
