@@ -1199,7 +1199,8 @@ def _plans_query(as_of: date, grace: int, status: str | None, patient_id: int | 
          .join(Patient, Patient.id == PaymentPlan.patient_id)
          .outerjoin(sums, sums.c.plan_id == PaymentPlan.id)
          .outerjoin(nxt, and_(nxt.plan_id == PaymentPlan.id,
-                              nxt.number == sums.c.next_number))
+                              nxt.number == sums.c.next_number,
+                              PaymentPlan.status.in_(OPEN_PLAN_STATUSES)))  # closed: none due
          .outerjoin(last, last.c.plan_id == PaymentPlan.id))
     if status is not None:
         q = q.where(word == status)

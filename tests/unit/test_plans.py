@@ -509,6 +509,9 @@ def test_pause_resume_and_cancel(admin: Services, c: Clinic, plans: PlanService)
         with pytest.raises(UserError, match="is cancelled"):
             call()
     assert owed(admin, pid) == D("600.00")  # what is left is still owed, as the ledger says
+    (row,) = plans.plans(patient_id=pid)  # a closed plan has nothing due
+    assert (row.status, row.next_due, row.next_amount, row.balance) == (
+        "cancelled", None, D("0.00"), D("600.00"))
 
 
 # --- the Plans tab -------------------------------------------------------------------------------
@@ -547,7 +550,8 @@ def test_the_plans_list_filters_and_sorts_in_every_status(
     by_balance = [r.balance for r in plans.plans(sort="balance", descending=True, as_of=day)]
     assert by_balance == sorted(by_balance, reverse=True)
     due = [r.next_due for r in plans.plans(sort="next_due", as_of=day)]
-    assert due[:4] == [FIRST, FIRST, FIRST, FIRST] and due[-1] is None
+    # the open plans by their next installment; closed ones (nothing due) last
+    assert due[:3] == [FIRST, FIRST, FIRST] and due[3] > FIRST and due[-2:] == [None, None]
     assert len(plans.plans(sort="number", limit=2, offset=1, as_of=day)) == 2
     with pytest.raises(UserError, match="Choose a plan status"):
         plans.plans("overdue")
