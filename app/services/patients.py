@@ -21,7 +21,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.errors import ConflictError, UserError, ValidationError
 from app.formats import identifiers as ids
 from app.formats.names import fold, name_tokens, next_prefix, parse_typed_date
-from app.models import Base, Patient
+from app.models import Base, Patient, PaymentPlan
+from app.models.plans import OPEN_PLAN_STATUSES
 from app.services.audit import append_event, event_by_seq
 from app.services.context import UserContext
 from app.services.database import Database
@@ -446,6 +447,13 @@ class PatientService:
             keep, dup = self._load(s, keep_id), self._load(s, duplicate_id)
             if keep.merged_into_id or dup.merged_into_id:
                 raise UserError("One of these records was already merged; reload the list.")
+            open_plans = s.scalars(select(PaymentPlan.patient_id).where(
+                PaymentPlan.patient_id.in_((keep.id, dup.id)),
+                PaymentPlan.status.in_(OPEN_PLAN_STATUSES))).all()
+            if {keep.id, dup.id} <= set(open_plans):
+                raise UserError("Both records have an open payment plan, and a patient has one "
+                                "plan at a time: cancel one of them, or renegotiate it, "
+                                "before merging. Nothing was merged.")
             moved = _move_children(s, {t.name: None for t in patient_child_tables()},
                                    dup.id, keep.id)
             dup.merged_into_id = keep.id

@@ -514,6 +514,21 @@ def test_pause_resume_and_cancel(admin: Services, c: Clinic, plans: PlanService)
         "cancelled", None, D("0.00"), D("600.00"))
 
 
+def test_two_records_each_with_an_open_plan_are_not_merged(
+        admin: Services, c: Clinic, plans: PlanService) -> None:
+    one, plan = six_hundred(admin, c, plans, 1)
+    two, _other = six_hundred(admin, c, plans, 2)
+    three, _lines = owing(admin, c, 3, "80.00")  # no plan
+    with pytest.raises(UserError, match="Both records have an open payment plan"):
+        admin.patients.merge(one, two)
+    assert plans.plans(patient_id=one)[0].patient_id == one  # nothing moved
+    admin.patients.merge(one, three)  # one plan between them: merged
+    plans.cancel(plan.id, "Merged with a duplicate record", today=FIRST)
+    result = admin.patients.merge(two, one)  # a cancelled plan is no open plan
+    assert {r.status for r in plans.plans(patient_id=two)} == {"active", "cancelled"}
+    assert result.kept_id == two
+
+
 # --- the Plans tab -------------------------------------------------------------------------------
 def test_the_plans_list_filters_and_sorts_in_every_status(
         admin: Services, c: Clinic, plans: PlanService) -> None:
