@@ -1,6 +1,7 @@
 """Page furniture shared by the reportlab documents (day sheet, receipt, appeal letter,
-patient summary): colours, one-line fitting and wrapping by measured width, the footer
-with "Page N of M", and a canvas that holds pages until it knows how many there are."""
+patient summary, plan agreement): colours, one-line fitting and wrapping by measured width,
+the footer with "Page N of M", a canvas that holds pages until it knows how many there are,
+and two plain flowables (a borderless layout table, a horizontal rule)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from reportlab.lib.units import inch
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Table, TableStyle
 
 PAGE_WIDTH, PAGE_HEIGHT = letter
 MARGIN = 0.6 * inch
@@ -96,3 +98,20 @@ def numbered_canvas(footer: Callable[[Canvas, int, int], None],
             super().save()
 
     return NumberedCanvas
+
+
+def plain_table(rows: list[list[object]], fractions: tuple[float, ...], width: float) -> Table:
+    """A borderless table that lays blocks side by side: columns as fractions of `width`,
+    tops aligned, no side padding."""
+    table = Table(rows, colWidths=[width * f for f in fractions])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    return table
+
+
+def rule(width: float) -> Table:
+    """A thin grey line across `width`."""
+    table = Table([[""]], colWidths=[width], rowHeights=[1])
+    table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.8, GRID)]))
+    return table

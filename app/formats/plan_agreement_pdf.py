@@ -49,7 +49,17 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.formats.pdf_common import GRID, INK, SHADE, STRIPE, draw_footer, fit, numbered_canvas
+from app.formats.pdf_common import (
+    GRID,
+    INK,
+    SHADE,
+    STRIPE,
+    draw_footer,
+    fit,
+    numbered_canvas,
+    plain_table,
+    rule,
+)
 from app.formats.receipt_pdf import dollars
 
 ZERO = Decimal("0.00")
@@ -224,7 +234,7 @@ def _p(text: str, style: ParagraphStyle = _TEXT) -> Paragraph:
 
 
 def _story(data: AgreementData) -> list[Flowable]:
-    return [_letterhead(data), Spacer(1, 8), _rule(), Spacer(1, 8), _parties(data),
+    return [_letterhead(data), Spacer(1, 8), rule(BODY_WIDTH), Spacer(1, 8), _parties(data),
             KeepTogether([_p("Truth in Lending disclosure", _SECTION), _disclosure(data),
                           Spacer(1, 8), _schedule_in_brief(data), Spacer(1, 6),
                           *_itemization(data)]),
@@ -236,7 +246,7 @@ def _letterhead(data: AgreementData) -> Table:
     left = [_p(data.clinic_name, _CLINIC), *(_p(x, _SMALL) for x in lines if x)]
     right = [_p(TITLE, _TITLE), _p(f"Plan no. {data.plan_number}", _RIGHT),
              _p(f"Date {data.created_on:%m/%d/%Y}", _RIGHT)]
-    return _plain_table([[left, right]], (0.55, 0.45))
+    return plain_table([[left, right]], (0.55, 0.45), BODY_WIDTH)
 
 
 def _parties(data: AgreementData) -> Table:
@@ -353,10 +363,10 @@ def _signatures(data: AgreementData) -> Flowable:
                 _field(name, title), Spacer(1, 16), _field(on, "Date", 0.5)]
 
     # The recorded date is the patient's (or guarantor's) signature; the clinic dates its own.
-    table = _plain_table([[block("patient or responsible party (guarantor)",
-                                 data.guarantor_name, "Printed name", signed), "",
-                           block(f"for {data.clinic_name}", "", "Printed name and title", "")]],
-                         (0.47, 0.06, 0.47))
+    table = plain_table([[block("patient or responsible party (guarantor)",
+                                data.guarantor_name, "Printed name", signed), "",
+                          block(f"for {data.clinic_name}", "", "Printed name and title", "")]],
+                        (0.47, 0.06, 0.47), BODY_WIDTH)
     return KeepTogether([_p("Signatures", _SECTION), intro, table])
 
 
@@ -372,15 +382,3 @@ def _field(value: str, caption: str, fraction: float = 1.0) -> Table:
     return table
 
 
-def _plain_table(rows: list[list[object]], fractions: tuple[float, ...]) -> Table:
-    table = Table(rows, colWidths=[BODY_WIDTH * f for f in fractions])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    return table
-
-
-def _rule() -> Table:
-    table = Table([[""]], colWidths=[BODY_WIDTH], rowHeights=[1])
-    table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.8, GRID)]))
-    return table

@@ -40,7 +40,16 @@ from reportlab.platypus import (
 )
 
 from app.formats.estimate import money
-from app.formats.pdf_common import GRID, INK, SHADE, draw_footer, fit, numbered_canvas
+from app.formats.pdf_common import (
+    GRID,
+    INK,
+    SHADE,
+    draw_footer,
+    fit,
+    numbered_canvas,
+    plain_table,
+    rule,
+)
 
 METHODS = ("cash", "check", "card")
 ZERO = Decimal("0.00")
@@ -174,7 +183,7 @@ def _p(text: str, style: ParagraphStyle = _TEXT) -> Paragraph:
 
 
 def _story(data: ReceiptData) -> list[Flowable]:
-    story: list[Flowable] = [_letterhead(data), Spacer(1, 10), _rule(), Spacer(1, 8),
+    story: list[Flowable] = [_letterhead(data), Spacer(1, 10), rule(BODY_WIDTH), Spacer(1, 8),
                              _payment(data), *_applied(data), Spacer(1, 10), _balance(data)]
     if data.note:
         story += [Spacer(1, 10), _p(f"Note: {data.note}", _SMALL)]
@@ -190,7 +199,7 @@ def _letterhead(data: ReceiptData) -> Table:
     right = [_p("Payment receipt", _TITLE),
              _p(f"Receipt no. {data.receipt_number}", _RIGHT),
              _p(f"{data.received_at:%m/%d/%Y %I:%M %p}", _RIGHT)]
-    return _plain_table([[left, right]], (0.6, 0.4))
+    return plain_table([[left, right]], (0.6, 0.4), BODY_WIDTH)
 
 
 def _payment(data: ReceiptData) -> Table:
@@ -199,7 +208,7 @@ def _payment(data: ReceiptData) -> Table:
            _p(f"Account no. (MRN) {data.account_number}", _SMALL)]
     paid = [_p("Amount received", _LABEL), _p(dollars(data.amount), _AMOUNT),
             _p(method_text(data), _RIGHT)]
-    table = _plain_table([[who, paid]], (0.55, 0.45))
+    table = plain_table([[who, paid]], (0.55, 0.45), BODY_WIDTH)
     table.setStyle(TableStyle([("BOX", (1, 0), (1, 0), 0.8, INK),
                                ("BACKGROUND", (1, 0), (1, 0), SHADE),
                                ("LEFTPADDING", (1, 0), (1, 0), 8),
@@ -242,15 +251,3 @@ def _balance(data: ReceiptData) -> Table:
     return table
 
 
-def _plain_table(rows: list[list[object]], fractions: tuple[float, ...]) -> Table:
-    table = Table(rows, colWidths=[BODY_WIDTH * f for f in fractions])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    return table
-
-
-def _rule() -> Table:
-    table = Table([[""]], colWidths=[BODY_WIDTH], rowHeights=[1])
-    table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.8, GRID)]))
-    return table
