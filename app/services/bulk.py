@@ -45,10 +45,27 @@ def insert_rows(s: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
     columns: list[list[Any]] = []
     for k, p in pairs:
         values = [row[k] for row in rows]
-        columns.append(list(map(p, values)) if p is not None else values)
+        columns.append(_processed(p, values) if p is not None else values)
     columns += [[v] * len(rows) for v in tail]
     params = list(zip(*columns, strict=True))
     s.connection().exec_driver_sql(sql, params)
+
+
+def _processed(proc: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    """`proc` over `values`, once per distinct value: a batch repeats its dates, timestamps
+    and amounts thousands of times, and the processors are pure. The key holds the type, so
+    a float equal to a Decimal seen before still reaches the processor that refuses it."""
+    seen: dict[tuple[type, Any], Any] = {}
+    out: list[Any] = []
+    for v in values:
+        key = (v.__class__, v)
+        try:
+            out.append(seen[key])
+        except KeyError:
+            out.append(seen.setdefault(key, proc(v)))
+        except TypeError:  # unhashable: no shortcut
+            out.append(proc(v))
+    return out
 
 
 def _defaults(table: Table, given: list[str], dialect: Any) -> list[tuple[str, Any]]:

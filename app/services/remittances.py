@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import UserError
 from app.formats.x12 import x835
+from app.gc_pause import paused_gc
 from app.models import (
     ClaimPayment,
     RemitException,
@@ -168,11 +169,12 @@ class RemittanceService:
     def plan(self, data: bytes, filename: str) -> EraSummary:
         """The match plan of an 835 (what posting would do); writes nothing but the audit."""
         user = self._ctx.require(Permission.POST_PAYMENTS)
-        remits = read_era(data, filename)
-        with self._db.session() as s:
-            plans = [plan_check(s, r) for r in remits]
-            append_event(s, user, "remittance.plan", details={"checks": len(plans)})
-            return EraSummary(filename, False, tuple(_summary(p) for p in plans))
+        with paused_gc():
+            remits = read_era(data, filename)
+            with self._db.session() as s:
+                plans = [plan_check(s, r) for r in remits]
+                append_event(s, user, "remittance.plan", details={"checks": len(plans)})
+                return EraSummary(filename, False, tuple(_summary(p) for p in plans))
 
     def import_835(self, data: bytes, filename: str, override_reason: str = "") -> EraSummary:
         """Read, match and post every check of the file in one transaction.
@@ -184,6 +186,11 @@ class RemittanceService:
         override_reason = override_reason.strip()
         if override_reason:
             self._ctx.require(Permission.OVERRIDE_REMITTANCE)
+        with paused_gc():
+            return self._import(user, data, filename, override_reason)
+
+    def _import(self, user: CurrentUser, data: bytes, filename: str,
+                override_reason: str) -> EraSummary:
         remits = read_era(data, filename)
         with self._db.session() as s:
             plans = [plan_check(s, r) for r in remits]

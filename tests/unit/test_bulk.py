@@ -50,6 +50,10 @@ def test_bad_values_are_refused_and_nothing_is_written(services: Services) -> No
     pid = patient(services, 1)
     with pytest.raises(TypeError, match="never a float"), services.db.session() as s:
         insert_rows(s, LedgerEntry, [_row(pid, 1), _row(pid, 2, amount=1.5)])
+    # a float equal to an amount already bound is still refused (it is not taken as that one)
+    with pytest.raises(TypeError, match="never a float"), services.db.session() as s:
+        insert_rows(s, LedgerEntry, [_row(pid, 1, amount=Decimal("2")),
+                                     _row(pid, 2, amount=2.0)])
     with pytest.raises(ValueError, match="fraction of a cent"), services.db.session() as s:
         insert_rows(s, LedgerEntry, [_row(pid, 1, amount=Decimal("1.005"))])
     with pytest.raises(ValueError, match="same columns"), services.db.session() as s:

@@ -53,9 +53,7 @@ an admin may post an unbalanced check with a written reason.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -70,6 +68,7 @@ from app.formats.x12.segments import (
     X12Error,
     check_interchanges,
 )
+from app.gc_pause import paused_gc
 
 VERSION = "005010X221A1"
 FUNCTIONAL_ID = "HP"
@@ -951,26 +950,12 @@ class _Reader:
         return trace_payer
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file is read: a 5,000-claim 835 allocates a
-    few hundred thousand small objects and no cycles, and the collector passes that this
-    triggers took as long as the reading itself. Re-enabled only if it was on before."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def read_835(data: bytes | str, filename: str) -> list[Remittance]:
     """Every 835 transaction in the file, one `Remittance` per ST…SE (several interchanges,
     groups and transactions allowed). X12Error listing every structural problem when anything
     is wrong; nothing is returned half-read. Balancing is not checked here: see
     `Remittance.balance_problems`."""
-    with _gc_paused():
+    with paused_gc():
         found, problems = check_interchanges(data, filename)
         out: list[Remittance] = []
         for ic in found:
