@@ -80,7 +80,9 @@ class ChartHeader(QFrame):
             caption.setStyleSheet("color: #555;")
             value = QLabel()
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setWordWrap(True)
+            # the first column's values are short (MRN, DOB with age, sex, masked SSN) and sit
+            # in a column that does not stretch: wrapped, they were cut off at its bottom
+            value.setWordWrap(col != 0)
             cell: QWidget = value if key != "ssn" else self._ssn_cell(value)
             line = grid.rowCount()
             grid.addWidget(caption, line, 0, Qt.AlignmentFlag.AlignVCenter if key == "ssn"
