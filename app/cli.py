@@ -19,7 +19,7 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
-from app import APP_NAME, __version__, cli_payments, cli_plans
+from app import APP_NAME, __version__, cli_payments, cli_plans, cli_quality
 from app.errors import Cancelled, UserError
 from app.logging_setup import setup_logging
 
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _claims_parser(sub)
     cli_payments.add_parsers(sub)
     cli_plans.add_parsers(sub)
+    cli_quality.add_parsers(sub)
     return p
 
 
@@ -572,7 +573,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "patients": cmd_patients,
     "codes": cmd_codes, "eligibility": cmd_eligibility, "claims": cmd_claims,
     "era": cli_payments.cmd_era, "report": cli_payments.cmd_report,
-    "plans": cli_plans.cmd_plans,
+    "plans": cli_plans.cmd_plans, "quality": cli_quality.cmd_quality,
 }
 
 

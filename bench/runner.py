@@ -24,7 +24,8 @@ from bench.registry import MEASURES, Context, Measure, Skip
 # the UI measures reuse its 100k clinic instead of making another.
 MEASURE_MODULES = ("bench.workload", "bench.patient_scale", "bench.coding_scale",
                    "bench.ui_timing", "bench.ui_memory", "bench.code_search",
-                   "bench.claims_scale", "bench.payments_scale", "bench.statements_scale")
+                   "bench.claims_scale", "bench.payments_scale", "bench.statements_scale",
+                   "bench.quality_scale")
 for _module in MEASURE_MODULES:
     importlib.import_module(_module)
 

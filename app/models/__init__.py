@@ -58,6 +58,8 @@ from app.models.payments import (
 )
 from app.models.plans import PaymentPlan, PlanInstallment, PlanLine, PlanPayment
 from app.models.practice import Facility, Practice, Provider
+from app.models.quality import MeasureResult, MeasureRun, QualityMeasure
+from app.models.registries import Registry, RegistryMember
 from app.models.settings import Setting
 from app.models.statements import (
     AccountStatus,
@@ -135,6 +137,11 @@ __all__ = [
     "PlanPayment",
     "Practice",
     "Provider",
+    "MeasureResult",
+    "MeasureRun",
+    "QualityMeasure",
+    "Registry",
+    "RegistryMember",
     "Setting",
     "User",
 ]

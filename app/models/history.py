@@ -88,7 +88,9 @@ class Encounter(Base):
         # Covering for the coding queue's pages and counts (status, oldest first, whose).
         Index("ix_encounter_coding", "coding_status", "date", "patient_id"),
         Index("ix_encounter_patient_date", "patient_id", "date"),
-        Index("ix_encounter_date", "date"),
+        # The visits of a period and whose they are, read by the quality measures (issue 9)
+        # without touching the table; it also serves every look-up by date alone.
+        Index("ix_encounter_quality", "date", "patient_id", "provider_id"),
     )
 
 
@@ -114,7 +116,11 @@ class Observation(Base):
     __table_args__ = (
         Index("ix_observation_patient_date", "patient_id", "observed_on"),
         Index("ix_observation_encounter", "encounter_id"),
-        Index("ix_observation_code_date", "code", "observed_on"),
+        # One observation code over a period with the values the quality measures compare
+        # (issue 9), read without touching the table; it also serves look-ups by code and
+        # date alone.
+        Index("ix_observation_quality", "code", "observed_on", "patient_id", "value",
+              "value_text"),
     )
 
 

@@ -21,6 +21,7 @@ from app.services.eligibility_files import EligibilityFileService
 from app.services.estimates import EstimateService
 from app.services.favorites import FavoriteService
 from app.services.fees import FeeService
+from app.services.fhir_export import FhirExportService
 from app.services.followup import WorkQueueService
 from app.services.history import HistoryService
 from app.services.ledger import LedgerService
@@ -31,6 +32,8 @@ from app.services.payer_calls import PayerCallService
 from app.services.payments import PaymentService
 from app.services.plans import PlanService
 from app.services.procedure_codes import ProcedureCodeService
+from app.services.quality import QualityService
+from app.services.registries import RegistryService
 from app.services.remittances import RemittanceService
 from app.services.settings import SettingsService
 from app.services.statements import StatementService, payment_plans
@@ -79,6 +82,9 @@ class Services:
         self.plans = PlanService(db, self.ctx)
         self.statements = StatementService(db, self.ctx, plans=payment_plans)
         self.day_close = DayCloseService(db, self.ctx)
+        self.quality = QualityService(db, self.ctx)
+        self.registries = RegistryService(db, self.ctx)
+        self.fhir = FhirExportService(db, self.ctx)
 
 
 __all__ = ["Services"]

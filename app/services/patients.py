@@ -27,6 +27,7 @@ from app.services.audit import append_event, event_by_seq
 from app.services.context import UserContext
 from app.services.database import Database
 from app.services.permissions import Permission
+from app.services.registries import end_merged_memberships
 
 SEXES = {"M": "Male", "F": "Female", "U": "Unknown"}
 GUARANTOR_RELATIONSHIPS = ("self", "spouse", "parent", "guardian", "other")
@@ -454,6 +455,7 @@ class PatientService:
                 raise UserError("Both records have an open payment plan, and a patient has one "
                                 "plan at a time: cancel one of them, or renegotiate it, "
                                 "before merging. Nothing was merged.")
+            end_merged_memberships(s, user, keep.id, dup.id)
             moved = _move_children(s, {t.name: None for t in patient_child_tables()},
                                    dup.id, keep.id)
             dup.merged_into_id = keep.id

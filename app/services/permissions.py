@@ -44,6 +44,8 @@ class Permission(StrEnum):
     OVERRIDE_REMITTANCE = "override_remittance"
     WORK_FOLLOW_UP = "work_follow_up"
     CLOSE_DAY = "close_day"
+    VIEW_QUALITY = "view_quality"
+    MANAGE_MEASURES = "manage_measures"
     VIEW_DIRECTORY = "view_directory"
     MANAGE_PRACTICE = "manage_practice"
     MANAGE_USERS = "manage_users"
@@ -84,6 +86,10 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.WORK_FOLLOW_UP: "Work the follow-up queues, log payer calls, write appeals, "
                                "see A/R aging",
     Permission.CLOSE_DAY: "Close the day: print the day sheet and lock its entries",
+    Permission.VIEW_QUALITY: "Evaluate quality measures, see their patient lists and data "
+                             "gaps, export and compare runs",
+    Permission.MANAGE_MEASURES: "Add and edit quality measure definitions, restore the "
+                                "shipped ones",
     Permission.VIEW_DIRECTORY: "See the practice, providers, facilities and payers",
     Permission.MANAGE_PRACTICE: "Edit the practice, providers, facilities and payers",
     Permission.MANAGE_USERS: "Create, disable, unlock users and reset passwords",
@@ -101,15 +107,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FRONT_DESK: _EVERYONE | {Permission.EDIT_PATIENTS, Permission.IMPORT_PATIENTS,
                                  Permission.EDIT_HISTORY, Permission.EDIT_COVERAGE,
                                  Permission.TAKE_PAYMENTS, Permission.MANAGE_PLANS},
+    # Quality lists name patients by condition and result: the coder keeps the coded
+    # history they are built from, the biller reports them (MIPS quality); front desk does
+    # not need clinical lists. Only the administrator edits what a measure counts.
     Role.CODER: _EVERYONE | {Permission.EDIT_HISTORY, Permission.CODE_ENCOUNTERS,
-                            Permission.MANAGE_CODE_SETS, Permission.VIEW_LEDGER},
+                            Permission.MANAGE_CODE_SETS, Permission.VIEW_LEDGER,
+                            Permission.VIEW_QUALITY},
     Role.BILLER: _EVERYONE | {Permission.BACKUP, Permission.VIEW_FULL_SSN,
                              Permission.CODE_ENCOUNTERS, Permission.MANAGE_FEES,
                              Permission.VIEW_LEDGER, Permission.EDIT_COVERAGE,
                              Permission.MANAGE_CLAIMS, Permission.POST_PAYMENTS,
                              Permission.TAKE_PAYMENTS, Permission.MANAGE_PLANS,
                              Permission.RUN_STATEMENTS, Permission.WORK_FOLLOW_UP,
-                             Permission.CLOSE_DAY},
+                             Permission.CLOSE_DAY, Permission.VIEW_QUALITY},
 }
 
 

@@ -55,7 +55,8 @@ def _history_tab(sv: Services, parent: QWidget) -> QWidget:
 
     return HistoryTab(ctx=sv.ctx, patients=sv.patients, history=sv.history,
                       documents=sv.documents, summary=sv.summary,
-                      patient_import=sv.patient_import, coverage=sv.coverage, parent=parent)
+                      patient_import=sv.patient_import, coverage=sv.coverage, fhir=sv.fhir,
+                      parent=parent)
 
 
 def _coding_tab(sv: Services, parent: QWidget) -> QWidget:
@@ -110,6 +111,19 @@ def _can_use_plans(ctx: UserContext) -> bool:
     return can_open(ctx)
 
 
+def _quality_tab(sv: Services, parent: QWidget) -> QWidget:
+    from app.ui.tabs.quality.services import QualityServices
+    from app.ui.tabs.quality_tab import QualityTab
+
+    return QualityTab(sv=QualityServices.of(sv), parent=parent)
+
+
+def _can_use_quality(ctx: UserContext) -> bool:
+    from app.ui.tabs.quality_tab import can_open
+
+    return can_open(ctx)
+
+
 def _can_manage_claims(ctx: UserContext) -> bool:
     return ctx.can(Permission.MANAGE_CLAIMS)
 
@@ -123,7 +137,6 @@ def _can_admin(ctx: UserContext) -> bool:
     return ctx.can(Permission.VIEW_DIRECTORY)
 
 
-# A later issue adds quality here.
 TABS: tuple[TabSpec, ...] = (
     TabSpec("history", "Patients", _history_tab, _can_see_patients),
     TabSpec("benefits", "Benefits", _benefits_tab, _can_see_patients),
@@ -131,6 +144,7 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("claims", "Claims", _claims_tab, _can_manage_claims),
     TabSpec("payments", "Payments", _payments_tab, _can_use_payments),
     TabSpec("plans", "Payment plans", _plans_tab, _can_use_plans),
+    TabSpec("quality", "Quality", _quality_tab, _can_use_quality),
     TabSpec("admin", "Admin", _admin_tab, _can_admin),
 )
 

@@ -17,6 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select, update
 
 from app.formats import observations as obs
+from app.formats.fhir_export import read_bundle
 from app.models import AuditEvent, DocumentBlob
 from app.services import Services
 from app.services.history import EncounterData, ObservationData, ProblemData
@@ -260,6 +261,30 @@ def test_print_summary_writes_the_pdf_and_says_where(
     assert messages == [("information", f"The summary was saved as\n{out}")]
     assert out.read_bytes().startswith(b"%PDF")
     assert [e.patient_id for e in events(admin, "chart.print")] == [pid]
+
+
+def test_export_fhir_writes_the_record_as_an_r4_bundle(
+        qtbot, admin: Services, pid: int, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, messages: list[tuple[str, str]]) -> None:
+    target = tmp_path / "record"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "")))
+    view = ChartView(ctx=admin.ctx, patients=admin.patients, history=admin.history,
+                     documents=admin.documents, summary=admin.summary, fhir=admin.fhir)
+    qtbot.addWidget(view)
+    assert not make_view(qtbot, admin).fhir_button.isVisibleTo(view)  # no service: no button
+    view.resize(1280, 800)
+    view.show()
+    view.show_patient(pid)
+    assert view.grab().save(str(tmp_path / "chart_fhir.png"))
+    view.fhir_button.click()
+    out = tmp_path / "record.json"
+    assert view.fhir_file == out and messages == [
+        ("information", f"The record was saved as\n{out}")]
+    bundle = read_bundle(out.read_bytes())
+    kinds = sorted({e.resource.resource_type for e in bundle.entry})
+    assert kinds[:2] == ["Condition", "Encounter"] and "Patient" in kinds
+    assert [e.patient_id for e in events(admin, "fhir.export")] == [pid]
 
 
 def test_edit_patient_button_asks_the_tab(qtbot, admin: Services, pid: int) -> None:

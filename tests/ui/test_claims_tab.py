@@ -78,7 +78,7 @@ def test_the_tab_is_there_only_for_roles_that_manage_claims(qtbot, admin: Servic
     w = mw.MainWindow(admin, idle_ms=0)
     qtbot.addWidget(w)
     assert list(w.tabs_by_slug) == ["history", "benefits", "coding", "claims",
-                                     "payments", "plans", "admin"]
+                                     "payments", "plans", "quality", "admin"]
     assert isinstance(w.tabs_by_slug["claims"], ClaimsTab)
     spec = next(s for s in mw.TABS if s.slug == "claims")
     monkeypatch.setattr(mw, "ask_new_password", lambda *a, **k: True)

@@ -29,7 +29,7 @@ class StandInChart(QWidget):
 
     editPatientRequested = Signal(int)
 
-    def __init__(self, *, ctx, patients, history, documents, summary, coverage=None,
+    def __init__(self, *, ctx, patients, history, documents, summary, coverage=None, fhir=None,
                  parent=None) -> None:
         super().__init__(parent)
         self._history = history

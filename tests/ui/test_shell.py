@@ -358,7 +358,7 @@ def test_real_registry_shows_admin_tab_by_role(qtbot, monkeypatch, admin: Servic
     w = mw.MainWindow(admin, idle_ms=0)
     qtbot.addWidget(w)
     assert list(w.tabs_by_slug) == ["history", "benefits", "coding", "claims",
-                                     "payments", "plans", "admin"]
+                                     "payments", "plans", "quality", "admin"]
     assert w.stack.currentWidget() is w.tab_widget
     admin.users.sign_out()
     admin.users.sign_in("cody", pw)
@@ -366,7 +366,7 @@ def test_real_registry_shows_admin_tab_by_role(qtbot, monkeypatch, admin: Servic
     coder = mw.MainWindow(admin, idle_ms=0)
     qtbot.addWidget(coder)
     assert list(coder.tabs_by_slug) == ["history", "benefits", "coding", "payments",
-                                         "admin"]
+                                         "quality", "admin"]
     tab = coder.tabs_by_slug["admin"]
     assert tab.is_available("payers") and tab.is_available("roles")
     assert not tab.is_available("users") and not tab.is_available("audit")

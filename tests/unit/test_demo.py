@@ -280,6 +280,9 @@ def test_the_demo_has_claims_in_every_state(tmp_path: Path,
         statuses = dict(_rows(db, "SELECT status, count(*) FROM account_status "
                                   "WHERE ended_at IS NULL GROUP BY status"))
         runs = _rows(db, "SELECT count(*), max(statement_date) FROM statement_run")[0]
+        registry = _rows(db, "SELECT count(*), sum(follow_up_on < date('now')), "
+                             "sum(follow_up_on IS NOT NULL) FROM registry_member "
+                             "WHERE removed_on IS NULL")[0]
         # final notices 30+ days old whose account is in no status and got nothing since
         waiting = _rows(db, "SELECT count(*) FROM statement s JOIN statement_run r ON "
                             "r.id = s.run_id WHERE s.final_notice AND r.statement_date <= "
@@ -309,6 +312,8 @@ def test_the_demo_has_claims_in_every_state(tmp_path: Path,
     # with the agency, two on hold, the rest of the final notices waiting for the clerk
     assert runs[0] == 5 and runs[1] == date.today().isoformat()
     assert statuses == {"collections": 4, "hold": 2} and waiting == 8
+    # the diabetes registry: its members from the rule, some with follow-ups, a few overdue
+    assert registry[0] >= 30 and registry[2] == 40 and 0 < registry[1] < 40
 
 
 def _money_facts(db: Database) -> dict[str, int]:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.services.context import UserContext
 from app.services.coverage import CoverageService
 from app.services.documents import DocumentService
+from app.services.fhir_export import FhirExportService
 from app.services.history import HistoryService
 from app.services.patient_import import PatientImportService
 from app.services.patients import MergeResult, PatientDetail, PatientRow, PatientService
@@ -59,6 +60,7 @@ class HistoryTab(QWidget):
     def __init__(self, *, ctx: UserContext, patients: PatientService, history: HistoryService,
                  documents: DocumentService, summary: SummaryService,
                  patient_import: PatientImportService, coverage: CoverageService | None = None,
+                 fhir: FhirExportService | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
@@ -68,9 +70,10 @@ class HistoryTab(QWidget):
         self.last_merge_seq: int | None = None
         self.dialog: Any = None  # the dialog opened last (tests drive it)
         self.model = PatientTableModel(patients)
+        extra = {"fhir": fhir} if fhir is not None else {}
         self.chart: Any = make_chart_view(ctx=ctx, patients=patients, history=history,
                                           documents=documents, summary=summary,
-                                          coverage=coverage)
+                                          coverage=coverage, **extra)
         self.chart.editPatientRequested.connect(self.edit_patient)
         self._build_search()
         self._build_buttons()

@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import UserError
 from app.services.context import UserContext
 from app.services.coverage import CoverageService
 from app.services.documents import DocumentService
+from app.services.fhir_export import FhirExportService
 from app.services.history import Chart, DocumentRow, EncounterData, HistoryService
 from app.services.patients import PatientService
 from app.services.permissions import Permission
@@ -61,12 +63,14 @@ class ChartView(QWidget):
     def __init__(self, *, ctx: UserContext, patients: PatientService, history: HistoryService,
                  documents: DocumentService, summary: SummaryService,
                  coverage: CoverageService | None = None,
+                 fhir: FhirExportService | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._ctx, self._history = ctx, history
+        self._ctx, self._history, self._fhir = ctx, history, fhir
         self._documents, self._summary = documents, summary
         self.chart: Chart | None = None
         self.dialog: QDialog | None = None  # the dialog opened last (tests drive it)
+        self.fhir_file: Path | None = None  # where the last FHIR export went
         self._providers: dict[int, str] = {}
         self._facilities: dict[int, str] = {}
         self.header = ChartHeader(ctx=ctx, patients=patients)
@@ -107,6 +111,11 @@ class ChartView(QWidget):
             lambda: self.editPatientRequested.emit(self.current_patient_id or 0))
         self.print_button = QPushButton("Print summary…")
         self.print_button.clicked.connect(self.print_summary)
+        self.fhir_button = QPushButton("Export FHIR…")
+        self.fhir_button.setToolTip("The patient's record (demographics, problems, visits, "
+                                    "observations, coverage) as FHIR R4 JSON")
+        self.fhir_button.clicked.connect(self.export_fhir)
+        self.fhir_button.setVisible(self._fhir is not None)
         self.vitals_button = QPushButton("Record vitals…")
         self.vitals_button.clicked.connect(self.record_vitals)
         self.lists["observations"].add_action(self.vitals_button)
@@ -122,6 +131,7 @@ class ChartView(QWidget):
         box = QWidget()
         self.header.add_action(self.edit_patient_button)
         self.header.add_action(self.print_button)
+        self.header.add_action(self.fhir_button)
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
@@ -289,3 +299,27 @@ class ChartView(QWidget):
     def _print_failed(self, exc: BaseException) -> None:
         self.print_button.setEnabled(True)
         show_error(self, exc)
+
+    # --- FHIR export -------------------------------------------------------------------------
+    def export_fhir(self) -> None:
+        """The patient's record as a FHIR R4 bundle, written where the clerk chooses
+        (audited by the service)."""
+        if self.chart is None or self._fhir is None:
+            return
+        suggested = Path.home() / f"record-{self.chart.header.mrn}-{date.today():%Y%m%d}.json"
+        name, _ = QFileDialog.getSaveFileName(self, "Export FHIR", str(suggested),
+                                              "FHIR JSON (*.json)")
+        if not name:
+            return
+        out = Path(name) if name.lower().endswith(".json") else Path(f"{name}.json")
+        try:
+            out.write_bytes(self._fhir.patient_bundle(self.chart.header.id))
+        except OSError as exc:
+            show_error(self, UserError(f"{out.name} could not be written ({exc.strerror}); "
+                                       "choose another folder."))
+            return
+        except Exception as exc:  # noqa: BLE001 - the one presenter shows it
+            show_error(self, exc)
+            return
+        self.fhir_file = out
+        QMessageBox.information(self, "Export FHIR", f"The record was saved as\n{out}")
