@@ -1,6 +1,7 @@
-"""The Quality tab (issue 9): clinical registries kept from the clinic's coded problems and by
-hand ("Registries"). Its pages are one line each in `PAGES` (app.ui.widgets.paged_tab); a page
-the role may not use is not built."""
+"""The Quality tab (issue 9): the clinic's quality measures evaluated over a period, with their
+patient lists, trend and runs ("Measures"), and clinical registries kept from the coded
+problems and by hand ("Registries"). Its pages are one line each in `PAGES`
+(app.ui.widgets.paged_tab); a page the role may not use is not built."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from app.services.permissions import Permission
 from app.ui.tabs.quality.services import QualityServices
 from app.ui.widgets.paged_tab import PagedTab, PageSpec
 
-REGISTRIES = "Registries"
+MEASURES, REGISTRIES = "Measures", "Registries"
+
+
+def _measures(sv: QualityServices) -> QWidget:
+    from app.ui.tabs.quality.measures_page import MeasuresPage
+
+    return MeasuresPage(sv)
 
 
 def _registries(sv: QualityServices) -> QWidget:
@@ -25,6 +32,7 @@ def _can_see_quality(ctx: UserContext) -> bool:
 
 
 PAGES: tuple[PageSpec, ...] = (
+    PageSpec(MEASURES, _measures, _can_see_quality),
     PageSpec(REGISTRIES, _registries, _can_see_quality),
 )
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from app.services.context import UserContext
 from app.services.fhir_export import FhirExportService
 from app.services.patients import PatientService
+from app.services.quality import QualityService
 from app.services.registries import RegistryService
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class QualityServices:
     ctx: UserContext
+    quality: QualityService
     registries: RegistryService
     patients: PatientService  # finding a patient to add by hand
     fhir: FhirExportService  # a registry's members as FHIR R4
@@ -24,4 +26,4 @@ class QualityServices:
     @classmethod
     def of(cls, sv: Services) -> QualityServices:
         """The bundle from the window's services."""
-        return cls(sv.ctx, sv.registries, sv.patients, sv.fhir)
+        return cls(sv.ctx, sv.quality, sv.registries, sv.patients, sv.fhir)
