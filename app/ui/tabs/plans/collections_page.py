@@ -16,7 +16,6 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QColor, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QDateEdit,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import UserError
 from app.models.statements import IN_COLLECTIONS
 from app.services.statements import CollectionsCandidate, CollectionsResult, HeldAccount
 from app.ui.errors import show_error
@@ -36,13 +34,13 @@ from app.ui.tabs.payments.pdf_dialog import dollars
 from app.ui.tabs.plans.dialogs import ReasonDialog
 from app.ui.tabs.plans.services import PlansServices
 from app.ui.tabs.plans.statement_dialogs import HoldDialog, SendDialog
+from app.ui.widgets.files import export_text
 from app.ui.widgets.form import heading, note
 
 CANDIDATE_COLUMNS = ("Send", "Account", "Patient", "Balance", "Final notice", "Last payment")
 TICK, C_ACCOUNT, C_PATIENT, C_BALANCE, C_NOTICE, C_PAID = range(len(CANDIDATE_COLUMNS))
 HELD_COLUMNS = ("Account", "Patient", "Status", "Since", "Until / agency", "Amount sent",
                 "Owes now", "Reason")
-CSV_FILTER = "CSV files (*.csv)"
 RECALL_TEXT = ("The agency stops working this account and it gets statements again. The "
                "balance is unchanged; post what the agency collected as payments.")
 
@@ -185,25 +183,15 @@ class CollectionsPage(QWidget):
         chosen = self.ticked()
         if not chosen:
             return
-        try:
-            text = self._sv.statements.export_collections([r.patient_id for r in chosen])
-        except Exception as exc:  # noqa: BLE001 - the one presenter shows it
-            show_error(self, exc)
-            return
-        name, _ = QFileDialog.getSaveFileName(
+        path = export_text(
             self, "Export for the collection agency",
-            f"collections-{self.as_of.date().toString('yyyy-MM-dd')}.csv", CSV_FILTER)
-        if not name:
+            f"collections-{self.as_of.date().toString('yyyy-MM-dd')}.csv",
+            lambda: self._sv.statements.export_collections([r.patient_id for r in chosen]))
+        if path is None:
             return
-        try:
-            Path(name).write_text(text, encoding="utf-8", newline="")
-        except OSError as exc:
-            show_error(self, UserError(f"{Path(name).name} could not be written "
-                                       f"({exc.strerror}); choose another folder."))
-            return
-        self.exported = Path(name)
-        self.say(f"{len(chosen):,} account(s) exported to {Path(name).name}. Keep the file "
-                 "safe: it holds patients' names and addresses.")
+        self.exported = path
+        self.say(f"{len(chosen):,} account(s) exported to {path.name}. Keep the file safe: it "
+                 "holds patients' names and addresses.")
 
     def send(self) -> None:
         chosen = self.ticked()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -29,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import UserError
 from app.formats.quality_measures import (
     ACTION,
     DENOMINATOR,
@@ -57,6 +54,7 @@ from app.ui.tabs.coding import OK_COLOUR
 from app.ui.tabs.quality.measure_dialogs import DefinitionsDialog
 from app.ui.tabs.quality.services import QualityServices
 from app.ui.widgets.bar_chart import BarChart
+from app.ui.widgets.files import export_text
 from app.ui.widgets.form import heading, note
 
 GAPS = "data_gaps"
@@ -67,7 +65,6 @@ RESULT_COLUMNS = ("Measure", "Initial population", "Denominator", "Exclusions", 
                   "Rate", "To act on", "Data gaps", "Rate before", "Change")
 BEFORE, CHANGE = 8, 9
 PROVIDER_COLUMNS = ("Provider", "Denominator", "Exclusions", "Numerator", "Rate")
-CSV_FILTER = "CSV files (*.csv)"
 
 
 def rate_text(rate: Decimal | None) -> str:
@@ -375,21 +372,11 @@ class MeasuresPage(QWidget):
         pl = self.patient_list
         if pl is None:
             return
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Export the list", f"{pl.measure_id}-{pl.part}-{pl.end}.csv", CSV_FILTER)
-        if not name:
+        path = export_text(self, "Export the list", f"{pl.measure_id}-{pl.part}-{pl.end}.csv",
+                           lambda: self._sv.quality.export_csv(pl))
+        if path is None:
             return
-        try:
-            Path(name).write_text(self._sv.quality.export_csv(pl), encoding="utf-8",
-                                  newline="")
-        except OSError as exc:
-            show_error(self, UserError(f"{Path(name).name} could not be written "
-                                       f"({exc.strerror}); choose another folder."))
-            return
-        except Exception as exc:  # noqa: BLE001 - the one presenter shows it
-            show_error(self, exc)
-            return
-        self.say(f"{len(pl.rows):,} patient(s) exported to {Path(name).name}. Keep the file "
+        self.say(f"{len(pl.rows):,} patient(s) exported to {path.name}. Keep the file "
                  "safe: it names patients and their results.")
 
     # --- definitions -------------------------------------------------------------------------

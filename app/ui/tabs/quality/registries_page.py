@@ -39,13 +39,13 @@ from app.ui.tabs.coding import ERROR_COLOUR, OK_COLOUR
 from app.ui.tabs.plans.dialogs import ReasonDialog, problem_label, say
 from app.ui.tabs.quality.registry_dialogs import AddMemberDialog, RegistryDialog
 from app.ui.tabs.quality.services import QualityServices
+from app.ui.widgets.files import export_text
 from app.ui.widgets.form import heading, note
 
 FIXED = ("Patient", "MRN", "Date of birth", "Member since", "How")
 PATIENT, MRN, DOB, SINCE, HOW = range(len(FIXED))
 HOW_WORDS = {"rule": "Rule", "hand": "By hand"}
 PAST_COLOUR = "#757575"
-CSV_FILTER = "CSV files (*.csv)"
 JSON_FILTER = "FHIR JSON (*.json)"
 REMOVE_TEXT = ("The patient leaves the registry; their tracked values are kept with the past "
                "membership. A patient taken out by hand is not put back by the rule.")
@@ -338,22 +338,13 @@ class RegistriesPage(QWidget):
     def export_csv(self) -> None:
         if self.registry is None or self.registry.id is None:
             return
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Export the registry", f"{self.registry.name.lower().replace(' ', '-')}.csv",
-            CSV_FILTER)
-        if not name:
+        rid = self.registry.id
+        path = export_text(self, "Export the registry",
+                           f"{self.registry.name.lower().replace(' ', '-')}.csv",
+                           lambda: self._sv.registries.export_csv(rid))
+        if path is None:
             return
-        try:
-            text = self._sv.registries.export_csv(self.registry.id)
-            Path(name).write_text(text, encoding="utf-8", newline="")
-        except OSError as exc:
-            show_error(self, UserError(f"{Path(name).name} could not be written "
-                                       f"({exc.strerror}); choose another folder."))
-            return
-        except Exception as exc:  # noqa: BLE001 - the one presenter shows it
-            show_error(self, exc)
-            return
-        self.say(f"Exported to {Path(name).name}. Keep the file safe: it names patients and "
+        self.say(f"Exported to {path.name}. Keep the file safe: it names patients and "
                  "their conditions.")
 
     def export_fhir(self) -> None:
