@@ -29,6 +29,7 @@ from app.services.demo_claims import add_claims
 from app.services.demo_coding import add_coding_reference
 from app.services.demo_history import BULK_MIN_PATIENTS, add_histories, bulk_load
 from app.services.demo_payments import add_demo_payments
+from app.services.demo_quality import add_demo_counselling
 from app.services.demo_registries import add_demo_registries
 from app.services.demo_statements import add_demo_statements
 from app.services.directory import PracticeData
@@ -138,6 +139,7 @@ def create_demo(path: Path, *, patients: int = 2000, seed: int = 1,
         add_demo_payments(db, clinic.passphrase, admin, clinic.admin_password, seed=seed,
                           today=today)
         add_demo_statements(db, clinic.passphrase, admin, clinic.admin_password, today=today)
+        add_demo_counselling(db, seed=seed, today=today)
         add_demo_registries(db, clinic.passphrase, admin, clinic.admin_password, seed=seed,
                             today=today)
         with db.session() as s:

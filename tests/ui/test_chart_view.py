@@ -272,7 +272,9 @@ def test_export_fhir_writes_the_record_as_an_r4_bundle(
     view = ChartView(ctx=admin.ctx, patients=admin.patients, history=admin.history,
                      documents=admin.documents, summary=admin.summary, fhir=admin.fhir)
     qtbot.addWidget(view)
-    assert not make_view(qtbot, admin).fhir_button.isVisibleTo(view)  # no service: no button
+    plain = make_view(qtbot, admin)  # built without the export service: no button
+    plain.show_patient(pid)
+    assert not plain.fhir_button.isVisibleTo(plain)
     view.resize(1280, 800)
     view.show()
     view.show_patient(pid)

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from app.formats import observations as obs
 from app.models import Observation
+from app.services import Services
 from app.services.database import Database
-from app.services.demo import DEMO_PASSPHRASE, create_demo
+from app.services.demo import DEMO_ADMIN, DEMO_PASSPHRASE, DEMO_PASSWORD, create_demo
 from app.services.demo_history import DIABETES_CODES, PROBLEMS, bmi_tenths
 
 TODAY = date(2025, 6, 30)
@@ -280,6 +281,14 @@ def test_the_demo_has_claims_in_every_state(tmp_path: Path,
         statuses = dict(_rows(db, "SELECT status, count(*) FROM account_status "
                                   "WHERE ended_at IS NULL GROUP BY status"))
         runs = _rows(db, "SELECT count(*), max(statement_date) FROM statement_run")[0]
+        counselled = _rows(db, "SELECT count(*) FROM encounter_diagnosis "
+                               "WHERE code = 'Z713'")[0][0]
+        sv = Services(db, DEMO_PASSPHRASE)
+        sv.users.sign_in(DEMO_ADMIN, DEMO_PASSWORD)
+        last_year = date.today().year - 1
+        rates = {m.measure_id.split("-")[0]: (m.counts.eligible, m.counts.rate)
+                 for m in sv.quality.evaluate(date(last_year, 1, 1), date(last_year, 12, 31),
+                                              save=False).measures}
         registry = _rows(db, "SELECT count(*), sum(follow_up_on < date('now')), "
                              "sum(follow_up_on IS NOT NULL) FROM registry_member "
                              "WHERE removed_on IS NULL")[0]
@@ -314,6 +323,11 @@ def test_the_demo_has_claims_in_every_state(tmp_path: Path,
     assert statuses == {"collections": 4, "hold": 2} and waiting == 8
     # the diabetes registry: its members from the rule, some with follow-ups, a few overdue
     assert registry[0] >= 30 and registry[2] == 40 and 0 < registry[1] < 40
+    assert counselled > 50  # dietary counselling coded on visits with an abnormal BMI
+    # each shipped quality measure has patients and a rate a real practice could report
+    assert set(rates) == {"cms122", "cms165", "cms69", "cms138"}
+    for name, (eligible, rate) in rates.items():
+        assert eligible >= 10 and rate is not None and 0.05 <= rate <= 0.95, name
 
 
 def _money_facts(db: Database) -> dict[str, int]:
