@@ -35,6 +35,7 @@ from app.services.context import UserContext
 from app.services.database import Database
 from app.services.patients import PatientDetail, _detail
 from app.services.permissions import Permission
+from app.services.registries import sync_patient
 
 PROBLEM_STATUSES = ("active", "resolved", "inactive")
 ALLERGY_SEVERITIES = ("mild", "moderate", "severe")
@@ -290,6 +291,8 @@ class HistoryService:
                 append_event(s, user, f"{_NOUNS[model]}.{action}", entity=_NOUNS[model],
                              entity_id=obj.id, patient_id=obj.patient_id,
                              details={"fields": changed})
+                if model is Problem:
+                    sync_patient(s, user, obj.patient_id, date.today())
                 return _data(type(data), obj)
         except StaleDataError:
             raise _conflict(_NOUNS[model]) from None
@@ -307,6 +310,9 @@ class HistoryService:
             s.delete(obj)
             append_event(s, user, f"{_NOUNS[model]}.delete", entity=_NOUNS[model],
                          entity_id=data.id, patient_id=data.patient_id)
+            if model is Problem:
+                s.flush()
+                sync_patient(s, user, data.patient_id, date.today())
 
     def record_vitals(self, patient_id: int, observed_on: date, *,
                       systolic: Decimal | None = None, diastolic: Decimal | None = None,

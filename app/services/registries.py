@@ -3,8 +3,9 @@ the fields the clinic tracks for each (a cancer registry's primary site, histolo
 date of diagnosis, treatment status and follow-up date, for example).
 
 - A registry's rule is a set of ICD-10-CM code prefixes: a patient with a problem whose code
-  starts with one of them (an active problem, unless the rule says any) belongs. `refresh`
-  adds the patients the rule finds and ends the rule-made memberships it no longer finds.
+  starts with one of them (an active problem, unless the rule says any) belongs. Saving or
+  deleting a problem brings that patient's memberships up to date at once (`sync_patient`);
+  `refresh` does it for everyone (after a new or changed rule, or an import).
 - The clerk adds or takes out a patient by hand, with the reason. A hand-made membership is
   never ended by a refresh, and a patient taken out by hand is not put back by one.
 - Tracked values are checked against their field (a date, a number, one of the choices);
@@ -524,16 +525,50 @@ def _end(m: RegistryMember, user: CurrentUser, day: date, source: str, reason: s
     m.updated_by, m.updated_at = user.username, utcnow()
 
 
-def _rule_matches(s: Session, rule: RegistryRule) -> dict[int, str]:
-    """patient id → the first problem code (in code order) the rule finds for them; merged
-    records left out."""
+def _rule_matches(s: Session, rule: RegistryRule,
+                  patient_id: int | None = None) -> dict[int, str]:
+    """patient id → the first problem code (in code order) the rule finds for them (only
+    for `patient_id` when given); merged records left out."""
     like = or_(*(Problem.code.like(p + "%") for p in rule.condition_prefixes))  # checked
     q = (select(Problem.patient_id, func.min(Problem.code))
          .join(Patient, Patient.id == Problem.patient_id)
          .where(like, Patient.merged_into_id.is_(None)).group_by(Problem.patient_id))
+    if patient_id is not None:
+        q = q.where(Problem.patient_id == patient_id)
     if rule.active_only:
         q = q.where(Problem.status == "active")
     return {pid: code for pid, code in s.execute(q)}
+
+
+def sync_patient(s: Session, user: CurrentUser, patient_id: int, day: date) -> int:
+    """Keep one patient's rule-made memberships in step with their problem list, in the
+    caller's transaction (app.services.history calls it after a problem is saved or deleted):
+    the patient joins the active registries whose rule now finds them (unless taken out by
+    hand before) and leaves those whose rule no longer does. Returns how many changed."""
+    changed = 0
+    for reg in s.scalars(select(Registry).where(Registry.active.is_(True))):
+        found = _rule_matches(s, _data(reg).rule, patient_id)
+        m = _open(s, reg.id, patient_id)
+        if patient_id in found and m is None:
+            kept_out = s.scalar(select(RegistryMember.id).where(
+                RegistryMember.registry_id == reg.id, RegistryMember.patient_id == patient_id,
+                RegistryMember.removed_source == HAND).limit(1))
+            if kept_out is not None:
+                continue
+            m = RegistryMember(registry_id=reg.id, patient_id=patient_id, source=RULE,
+                               reason=f"Matches the rule: problem {found[patient_id]}",
+                               added_on=day, added_by=user.username, updated_by=user.username)
+            s.add(m)
+        elif patient_id not in found and m is not None and m.source == RULE:
+            _end(m, user, day, RULE, "No longer matches the rule.")
+        else:
+            continue
+        s.flush()
+        append_event(s, user, "registry.member.rule", entity="registry_member", entity_id=m.id,
+                     patient_id=patient_id,
+                     details={"registry": reg.id, "member": m.removed_on is None})
+        changed += 1
+    return changed
 
 
 def _member_row(m: RegistryMember, p: Patient, day: date) -> MemberRow:
@@ -561,5 +596,5 @@ def end_merged_memberships(s: Session, user: CurrentUser, keep_id: int, dup_id: 
 
 __all__ = ["FIELD_KINDS", "TEMPLATES", "FieldSpec", "MemberRow", "RefreshResult",
            "RegistryData", "RegistryRule", "RegistryService", "RegistrySummary",
-           "end_merged_memberships", "parse_value", "shown_value"]
+           "end_merged_memberships", "parse_value", "shown_value", "sync_patient"]
 

@@ -77,19 +77,33 @@ def test_the_rule_finds_active_problems_by_code_prefix(admin: Services) -> None:
     assert resolved in {p for p, _s in members(admin, rid)}
 
 
-def test_rule_members_leave_when_the_rule_no_longer_finds_them(admin: Services) -> None:
-    pid = patient(admin, 1)
-    problem(admin, pid, "C50.911")
+def test_saving_a_problem_keeps_the_patients_memberships_in_step(admin: Services) -> None:
     rid = cancer(admin)
-    admin.registries.refresh(rid, TODAY)
-    chart = admin.history.open_chart(pid)
-    (p,) = chart.problems
-    admin.history.save(ProblemData(pid, p.code, p.description, p.onset, TODAY, "resolved",
-                                   p.id, p.version))
-    assert admin.registries.refresh(rid, TODAY).ended == 1
+    pid, out = patient(admin, 1), patient(admin, 2)
+    problem(admin, pid, "C50.911")  # the registry exists: the patient joins at once
+    assert members(admin, rid) == [(pid, "rule")]
+    (p,) = admin.history.open_chart(pid).problems
+    admin.history.save(ProblemData(pid, p.code, p.description, p.onset, date.today(),
+                                   "resolved", p.id, p.version))
+    assert members(admin, rid) == []  # resolved: no longer found, so no longer a member
+    (past,) = admin.registries.members(rid, include_removed=True)
+    assert (past.removed_on, past.removed_reason) == (date.today(),
+                                                      "No longer matches the rule.")
+    assert admin.registries.refresh(rid).ended == 0  # nothing left for a refresh to do
+    # taken out by hand, a patient is not put back by a new problem either
+    problem(admin, out, "C18.9")
+    (row,) = [r for r in admin.registries.members(rid) if r.patient_id == out]
+    admin.registries.remove_member(row.member_id, "Benign on review")
+    problem(admin, out, "C18.2")
     assert members(admin, rid) == []
-    (past,) = admin.registries.members(rid, include_removed=True, today=TODAY)
-    assert (past.removed_on, past.removed_reason) == (TODAY, "No longer matches the rule.")
+    # deleting the problem a member was found by ends the membership too
+    problem(admin, pid, "C61")
+    assert members(admin, rid) == [(pid, "rule")]
+    (c61,) = [x for x in admin.history.open_chart(pid).problems if x.code == "C61"]
+    admin.history.delete(c61)
+    assert members(admin, rid) == []
+    events = [a for a, _d in actions(admin)]
+    assert events.count("registry.member.rule") == 5
 
 
 def test_members_by_hand_stay_and_a_hand_removal_sticks(admin: Services) -> None:
