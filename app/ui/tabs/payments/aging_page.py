@@ -50,6 +50,7 @@ class AgingPage(QWidget):
         self._sv = sv
         self.report: AgingReport | None = None
         self.loading = False
+        self._asked = 0  # the latest reload: an older one still running is not shown
         self.drill: list[AgingClaim] = []
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Accounts receivable aging"))
@@ -115,16 +116,27 @@ class AgingPage(QWidget):
         a large clinic's takes seconds."""
         as_of, basis = self._as_of(), self.basis.currentData()
         self.loading = True
+        self._asked += 1
+        asked = self._asked
         run_in_background(lambda: self._sv.aging.report(as_of=as_of, basis=basis),
-                          self._show, self._failed, parent=self,
+                          lambda report: self._done(asked, report),
+                          lambda exc: self._done(asked, None, exc), parent=self,
                           progress="Working out the aging…")
 
-    def _failed(self, exc: BaseException) -> None:
+    def _done(self, asked: int, report: AgingReport | None,
+              exc: BaseException | None = None) -> None:
+        """A report (or its failure) back from the background: shown only when it answers
+        the latest reload, so an earlier one finishing late never overwrites it (or the
+        claims the clerk opened from it)."""
+        if asked != self._asked:
+            return
         self.loading = False
-        show_error(self, exc)
+        if exc is not None:
+            show_error(self, exc)
+        elif report is not None:
+            self._show(report)
 
     def _show(self, report: AgingReport) -> None:
-        self.loading = False
         self.report = r = report
         payers = [(p.name, *map(money_text, p.buckets), money_text(p.total)) for p in r.payers]
         payers.append(("All payers", *map(money_text, r.totals(r.payers)),
