@@ -26,12 +26,15 @@ def _nice_top(value: float) -> float:
 
 
 class BarChart(QWidget):
-    """`set_data(categories, {series name: values})`; values are numbers or Decimals."""
+    """`set_data(categories, {series name: values})`; values are numbers or Decimals. The
+    axis runs to `top` when given (100 for a rate in percent), else to a round number above
+    the largest value."""
 
     def __init__(self, label: Callable[[float], str] = lambda v: f"{v:,.0f}",
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, top: float | None = None) -> None:
         super().__init__(parent)
         self._label = label
+        self._top = top  # a fixed axis top (100 for percentages), else from the data
         self.categories: list[str] = []
         self.series: dict[str, list[float]] = {}
         self.setMinimumHeight(180)
@@ -50,7 +53,8 @@ class BarChart(QWidget):
         if not self.categories or not self.series:
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Nothing to show")
             return
-        top = _nice_top(max((max(v) for v in self.series.values() if v), default=0.0))
+        top = self._top or _nice_top(max((max(v) for v in self.series.values() if v),
+                                          default=0.0))
         plot = QRectF(70, 28, max(10, self.width() - 90), max(10, self.height() - 60))
         self._axis(p, plot, top)
         self._bars(p, plot, top)

@@ -145,7 +145,7 @@ class MeasuresPage(QWidget):
 
     def _detail(self) -> QWidget:
         self.providers = read_only_table(PROVIDER_COLUMNS, stretch=0)
-        self.chart = BarChart(label=lambda v: f"{v:.0f}%")
+        self.chart = BarChart(label=lambda v: f"{v:.0f}%", top=100)
         self.trend_button = QPushButton("Show the trend")
         self.trend_button.clicked.connect(self.show_trend)
         self.trend_label = QLabel("Rate by month, each the rolling year ending with it")
